@@ -1,0 +1,308 @@
+"""Deterministic generator of the sample sources (see shared DOMAIN.md) as SQLite files.
+
+One SQLite file per source system (`denodo.sqlite`, `subventions.sqlite`, `sport.sqlite`),
+holding the tables the ingestion registry declares. The data is dirty on purpose: trailing
+spaces, mixed-case codes, late-arriving payments, duplicated payment rows and NULLs in
+non-key columns, so that the staging models have real work to do.
+
+`scale` multiplies the fact tables (1 = a demo in seconds; 1000 = millions of rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+SAMPLE_START = date(2026, 1, 1)
+SAMPLE_DAYS = 90
+
+# Declared column types are what the SQLite extractor maps to Arrow types.
+SCHEMAS: dict[str, dict[str, dict[str, str]]] = {
+    "denodo": {
+        "bv_commune": {
+            "code_nis": "TEXT",
+            "nom_commune": "TEXT",
+            "arrondissement": "TEXT",
+            "code_province": "TEXT",
+            "region": "TEXT",
+            "population": "INTEGER",
+        },
+        "bv_etablissement": {
+            "code_fase": "INTEGER",
+            "nom_etablissement": "TEXT",
+            "reseau": "TEXT",
+            "niveau": "TEXT",
+            "code_nis_commune": "TEXT",
+            "date_ouverture": "DATE",
+            "date_fermeture": "DATE",
+            "updated_at": "TIMESTAMPTZ",
+        },
+    },
+    "subventions": {
+        "operateur": {
+            "id_operateur": "INTEGER",
+            "nom_operateur": "TEXT",
+            "secteur": "TEXT",
+            "code_nis_commune": "TEXT",
+            "updated_at": "TIMESTAMPTZ",
+        },
+        "demande": {
+            "id_demande": "INTEGER",
+            "id_operateur": "INTEGER",
+            "montant_demande": "NUMERIC(12,2)",
+            "soumise_le": "TIMESTAMPTZ",
+            "statut": "TEXT",
+            "updated_at": "TIMESTAMPTZ",
+        },
+        "paiement": {
+            "id_paiement": "INTEGER",
+            "id_demande": "INTEGER",
+            "montant": "NUMERIC(12,2)",
+            "paye_le": "DATE",
+            "updated_at": "TIMESTAMPTZ",
+        },
+    },
+    "sport": {
+        "club": {
+            "id_club": "INTEGER",
+            "nom_club": "TEXT",
+            "federation": "TEXT",
+            "code_nis_commune": "TEXT",
+        },
+        "affiliation": {
+            "id_affiliation": "INTEGER",
+            "id_club": "INTEGER",
+            "saison": "TEXT",
+            "annee_naissance": "INTEGER",
+            "genre": "TEXT",
+            "affilie_le": "DATE",
+        },
+    },
+}
+
+# (NIS code, name, arrondissement, province code, population): real communes, rounded figures.
+COMMUNES = [
+    ("21004", "Bruxelles", "Bruxelles-Capitale", "BRU", 196_828),
+    ("21009", "Ixelles", "Bruxelles-Capitale", "BRU", 87_632),
+    ("21015", "Schaerbeek", "Bruxelles-Capitale", "BRU", 133_042),
+    ("25005", "Braine-l'Alleud", "Nivelles", "WBR", 40_419),
+    ("25072", "Nivelles", "Nivelles", "WBR", 28_521),
+    ("25112", "Wavre", "Nivelles", "WBR", 34_722),
+    ("25121", "Ottignies-Louvain-la-Neuve", "Nivelles", "WBR", 31_920),
+    ("52011", "Charleroi", "Charleroi", "WHT", 201_816),
+    ("53053", "Mons", "Mons", "WHT", 95_574),
+    ("57081", "Tournai", "Tournai-Mouscron", "WHT", 69_554),
+    ("57096", "Mouscron", "Tournai-Mouscron", "WHT", 59_152),
+    ("55022", "La Louvière", "Soignies", "WHT", 80_837),
+    ("62063", "Liège", "Liège", "WLG", 195_278),
+    ("62096", "Seraing", "Liège", "WLG", 64_270),
+    ("63079", "Verviers", "Verviers", "WLG", 55_198),
+    ("61031", "Huy", "Huy", "WLG", 21_302),
+    ("64074", "Waremme", "Waremme", "WLG", 15_298),
+    ("81001", "Arlon", "Arlon", "WLX", 30_539),
+    ("83012", "Durbuy", "Marche-en-Famenne", "WLX", 11_682),
+    ("83034", "Marche-en-Famenne", "Marche-en-Famenne", "WLX", 17_886),
+    ("84010", "Bouillon", "Neufchâteau", "WLX", 5_496),
+    ("85011", "Chimay", "Thuin", "WHT", 9_857),
+    ("92094", "Namur", "Namur", "WNA", 112_821),
+    ("91034", "Dinant", "Dinant", "WNA", 13_651),
+    ("93056", "Philippeville", "Philippeville", "WNA", 9_329),
+    ("92035", "Gembloux", "Namur", "WNA", 26_507),
+]
+REGIONS = {"BRU": "Bruxelles-Capitale", "WBR": "Wallonie", "WHT": "Wallonie",
+           "WLG": "Wallonie", "WLX": "Wallonie", "WNA": "Wallonie"}
+SECTORS = ["THEATRE", "MUSIQUE", "DANSE", "ARTS_PLASTIQUES", "LECTURE_PUBLIQUE", "CINEMA"]
+NETWORKS = ["WBE", "OS", "LS"]
+LEVELS = ["FONDAMENTAL", "SECONDAIRE", "SPECIALISE"]
+FEDERATIONS = ["AWBB basket", "ACFF football", "LFH hockey", "FFBT tennis de table", "LBFA athletisme"]
+SEASONS = ["2024-2025", "2025-2026"]
+STATUSES = ["soumise", "acceptee", "refusee"]
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    """What to generate: same spec, same bytes."""
+
+    scale: float = 1.0
+    seed: int = 42
+    start: date = SAMPLE_START
+    days: int = SAMPLE_DAYS
+
+    def count(self, base: int) -> int:
+        return max(1, round(base * self.scale))
+
+
+def dirty(rng: random.Random, text: str) -> str:
+    """Return `text` as a careless application would store it, now and then."""
+    roll = rng.random()
+    if roll < 0.05:
+        return text + "  "
+    if roll < 0.10:
+        return text.lower()
+    return text
+
+
+def _timestamp(day: date, rng: random.Random) -> str:
+    moment = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(
+        seconds=rng.randrange(8 * 3600, 18 * 3600)
+    )
+    return moment.isoformat(sep=" ")
+
+
+def generate_rows(spec: SampleSpec) -> dict[str, dict[str, list[tuple]]]:
+    """All rows of all tables, by system then table, in column order of SCHEMAS."""
+    rng = random.Random(spec.seed)
+    last_day = spec.days - 1
+
+    def day(offset: int) -> date:
+        return spec.start + timedelta(days=min(max(offset, 0), last_day))
+
+    communes = []
+    for nis, name, arrondissement, province, population in COMMUNES:
+        communes.append((
+            nis + ("  " if rng.random() < 0.1 else ""),
+            name,
+            arrondissement,
+            province.lower() if rng.random() < 0.2 else province,
+            REGIONS[province],
+            None if rng.random() < 0.05 else population,
+        ))
+    nis_codes = [c[0] for c in COMMUNES]
+
+    schools = []
+    for i in range(spec.count(300)):
+        opened = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 27_000))
+        closed = None
+        if rng.random() < 0.1:
+            closed = opened + timedelta(days=rng.randrange(365, 20_000))
+            closed = min(closed, spec.start + timedelta(days=rng.randrange(0, spec.days)))
+        schools.append((
+            1000 + i,
+            dirty(rng, f"Ecole {i + 1}"),
+            dirty(rng, rng.choice(NETWORKS)),
+            dirty(rng, rng.choice(LEVELS)),
+            rng.choice(nis_codes),
+            opened,
+            closed,
+            _timestamp(day(0 if rng.random() < 0.8 else rng.randrange(spec.days)), rng),
+        ))
+
+    operators = []
+    for i in range(spec.count(200)):
+        operators.append((
+            i + 1,
+            dirty(rng, f"Operateur culturel {i + 1}"),
+            None if rng.random() < 0.02 else dirty(rng, rng.choice(SECTORS)),
+            rng.choice(nis_codes),
+            _timestamp(day(0 if rng.random() < 0.9 else rng.randrange(spec.days)), rng),
+        ))
+
+    requests, payments = [], []
+    for i in range(spec.count(1500)):
+        submitted = day(rng.randrange(spec.days))
+        amount = Decimal(rng.randrange(50_000, 5_000_000)) / 100
+        status = rng.choices(STATUSES, weights=[3, 5, 2])[0]
+        requests.append((
+            i + 1,
+            rng.randrange(1, len(operators) + 1),
+            amount,
+            _timestamp(submitted, rng),
+            status,
+            # updated before any payment is made, so a request lands no later than its payments
+            _timestamp(day((submitted - spec.start).days + rng.randrange(0, 2)), rng),
+        ))
+        if status != "acceptee":
+            continue
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            paid_offset = (submitted - spec.start).days + rng.randrange(2, 30)
+            if paid_offset > last_day:
+                continue
+            paid = day(paid_offset)
+            late = rng.randrange(1, 6) if rng.random() < 0.05 else 0
+            row = (
+                len(payments) + 1,
+                i + 1,
+                (amount / rng.choice([1, 2, 4])).quantize(Decimal("0.01")),
+                paid,
+                _timestamp(day((paid - spec.start).days + late), rng),
+            )
+            payments.append(row)
+            if rng.random() < 0.01:  # legacy app without a primary key: exact duplicates
+                payments.append(row)
+
+    clubs = []
+    for i in range(spec.count(150)):
+        clubs.append((
+            i + 1,
+            dirty(rng, f"Club {i + 1}"),
+            rng.choice(FEDERATIONS),
+            rng.choice(nis_codes),
+        ))
+
+    affiliations = []
+    for i in range(spec.count(6000)):
+        affiliations.append((
+            i + 1,
+            rng.randrange(1, len(clubs) + 1),
+            rng.choice(SEASONS),
+            None if rng.random() < 0.01 else rng.randrange(1940, 2021),
+            dirty(rng, rng.choices(["F", "M", "X"], weights=[45, 53, 2])[0]),
+            day(rng.randrange(spec.days)),
+        ))
+
+    return {
+        "denodo": {"bv_commune": communes, "bv_etablissement": schools},
+        "subventions": {"operateur": operators, "demande": requests, "paiement": payments},
+        "sport": {"club": clubs, "affiliation": affiliations},
+    }
+
+
+def _sqlite_value(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def generate(directory: Path, spec: SampleSpec = SampleSpec()) -> dict[str, Path]:
+    """Write one SQLite file per system into `directory`; return their paths by system."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for system, tables in generate_rows(spec).items():
+        path = directory / f"{system}.sqlite"
+        partial = path.with_suffix(".sqlite.partial")
+        partial.unlink(missing_ok=True)
+        with sqlite3.connect(partial) as connection:
+            for table, rows in tables.items():
+                columns = SCHEMAS[system][table]
+                ddl = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
+                connection.execute(f'create table "{table}" ({ddl})')
+                marks = ", ".join("?" for _ in columns)
+                connection.executemany(
+                    f'insert into "{table}" values ({marks})',
+                    ([_sqlite_value(v) for v in row] for row in rows),
+                )
+        connection.close()
+        partial.replace(path)  # a reader never sees a half-written source
+        paths[system] = path
+    return paths
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    for system, path in generate(args.directory, SampleSpec(args.scale, args.seed)).items():
+        print(f"{system}: {path}")
+
+
+if __name__ == "__main__":
+    main()
