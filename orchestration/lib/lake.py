@@ -17,7 +17,7 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.lib.partitions import partition_path, table_glob
+from orchestration.lib.partitions import PARTITION_COLUMN, partition_path, table_glob
 
 TEMP_MARKER = ".tmp-"
 
@@ -73,7 +73,8 @@ class Lake:
         import pyarrow.dataset as ds
 
         files = sorted(self.fs.glob(table_glob(self._fs_root, system, table)))
-        dataset = ds.dataset(files, filesystem=self.fs, format="parquet", partitioning="hive")
+        partitioning = ds.partitioning(pa.schema([(PARTITION_COLUMN, pa.date32())]), flavor="hive")
+        dataset = ds.dataset(files, filesystem=self.fs, format="parquet", partitioning=partitioning)
         return dataset.to_table()
 
     def partition_days(self, system: str, table: str) -> list[date]:

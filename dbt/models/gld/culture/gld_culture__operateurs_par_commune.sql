@@ -1,0 +1,45 @@
+with
+
+communes as (
+
+    select * from {{ ref('int_territoire__communes') }}
+
+),
+
+operators as (
+
+    select * from {{ ref('int_culture__operateurs') }}
+
+),
+
+operators_by_commune as (
+
+    select
+        commune_nis_code,
+        count(*) as operator_count
+    from operators
+    group by commune_nis_code
+
+),
+
+-- every commune appears, with 0 operators when it has none
+communes_with_operators as (
+
+    select
+        communes.commune_nis_code,
+        communes.commune_name,
+        communes.province_code,
+        communes.population,
+        coalesce(operators_by_commune.operator_count, 0) as operator_count,
+        cast(
+            coalesce(operators_by_commune.operator_count, 0) * 10000.0
+            / nullif(communes.population, 0)
+            as double
+        ) as operators_per_10k_inhabitants
+    from communes
+    left join operators_by_commune
+        on communes.commune_nis_code = operators_by_commune.commune_nis_code
+
+)
+
+select * from communes_with_operators

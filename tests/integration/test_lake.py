@@ -1,0 +1,69 @@
+"""The lake writer on a real local filesystem through fsspec."""
+
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration.lib.lake import Lake
+
+DAY = date(2026, 1, 5)
+SCHEMA = pa.schema([("id", pa.int64()), ("amount", pa.decimal128(12, 2))])
+
+
+def batches(*ids):
+    yield pa.RecordBatch.from_pylist([{"id": i, "amount": None} for i in ids], schema=SCHEMA)
+
+
+def test_publish_writes_one_hive_partition_file(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    published = lake.publish_partition("s", "t", DAY, SCHEMA, batches(1, 2, 3))
+    assert published.path == f"{tmp_path}/lake/s/t/partition_date=2026-01-05/data.parquet"
+    assert published.rows == 3 and published.bytes > 0
+    assert pq.read_table(published.path).schema == SCHEMA
+    assert [p.name for p in (tmp_path / "lake/s/t/partition_date=2026-01-05").iterdir()] == [
+        "data.parquet"
+    ]
+
+
+def test_rerun_replaces_the_partition_exactly(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    lake.publish_partition("s", "t", DAY, SCHEMA, batches(1, 2, 3))
+    lake.publish_partition("s", "t", DAY, SCHEMA, batches(4))
+    table = lake.read_table("s", "t")
+    assert table.column("id").to_pylist() == [4]
+    assert table.column("partition_date").to_pylist() == [DAY]
+
+
+def test_empty_partition_is_published_and_replaces_old_rows(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    lake.publish_partition("s", "t", DAY, SCHEMA, batches(1))
+    published = lake.publish_partition("s", "t", DAY, SCHEMA, iter(()))
+    assert published.rows == 0
+    assert lake.read_table("s", "t").num_rows == 0
+
+
+def test_failure_mid_write_leaves_the_published_partition_and_no_temporary(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    lake.publish_partition("s", "t", DAY, SCHEMA, batches(1, 2))
+
+    def failing():
+        yield from batches(7, 8)
+        raise ConnectionError("source went away")
+
+    with pytest.raises(ConnectionError):
+        lake.publish_partition("s", "t", DAY, SCHEMA, failing())
+    assert lake.read_table("s", "t").column("id").to_pylist() == [1, 2]
+    assert len(list((tmp_path / "lake/s/t/partition_date=2026-01-05").iterdir())) == 1
+
+
+def test_leftover_of_a_crashed_run_is_ignored_by_readers_and_cleaned_on_rerun(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    lake.publish_partition("s", "t", DAY, SCHEMA, batches(1))
+    directory = tmp_path / "lake/s/t/partition_date=2026-01-05"
+    (directory / "data.parquet.tmp-deadbeef").write_bytes(b"half a file")
+    (directory / "notes.txt").write_text("not ours")
+    assert lake.read_table("s", "t").num_rows == 1
+    lake.publish_partition("s", "t", DAY, SCHEMA, batches(2))
+    assert sorted(p.name for p in directory.iterdir()) == ["data.parquet", "notes.txt"]

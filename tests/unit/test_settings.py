@@ -1,0 +1,43 @@
+from pathlib import Path
+
+import pytest
+
+from orchestration import settings as settings_module
+from orchestration.settings import ENVIRONMENTS, SettingsError, load_settings, settings_for
+
+
+@pytest.mark.parametrize("concern", sorted(settings_module.CONCERNS))
+def test_every_map_covers_every_environment(concern):
+    assert set(settings_module.CONCERNS[concern]) == set(ENVIRONMENTS)
+
+
+def test_every_map_is_listed_as_a_concern():
+    maps = {
+        name
+        for name, value in vars(settings_module).items()
+        if name.isupper() and isinstance(value, dict) and name != "CONCERNS"
+    }
+    assert maps == set(settings_module.CONCERNS)
+
+
+def test_unknown_environment_is_a_clear_error():
+    with pytest.raises(SettingsError, match="Unknown LAKEHOUSE_ENV 'prodd'.*local"):
+        load_settings({"LAKEHOUSE_ENV": "prodd"})
+
+
+def test_default_is_the_embedded_local_environment_not_production():
+    settings = load_settings({})
+    assert settings.environment == "local"
+    assert settings.data_dir == settings_module.PROJECT_ROOT / "data"
+
+
+def test_data_dir_override_moves_every_local_file(tmp_path: Path):
+    settings = load_settings({"LAKEHOUSE_ENV": "local", "LAKEHOUSE_DATA_DIR": str(tmp_path)})
+    assert settings.lake_root == str(tmp_path / "lake")
+    assert settings.duckdb_path == tmp_path / "warehouse" / "lakehouse.duckdb"
+    assert {c.path.parent for c in settings.connections.values()} == {tmp_path / "sample"}
+
+
+def test_settings_for_each_environment_has_a_connection_per_system():
+    for environment in ENVIRONMENTS:
+        assert set(settings_for(environment).connections) == {"denodo", "subventions", "sport"}
