@@ -1,0 +1,10 @@
+-- The grants application pays accepted requests only: a payment of a request that is still
+-- submitted or was refused means the payment or the request status is wrong upstream.
+select
+    payments.payment_id,
+    payments.request_id,
+    requests.status
+from {{ ref('stg_subventions__paiements') }} as payments
+inner join {{ ref('stg_subventions__demandes') }} as requests
+    on payments.request_id = requests.request_id
+where requests.status != 'acceptee'

@@ -1,0 +1,91 @@
+"""The Dagster definitions load, and their graph is what the dbt project and registry declare."""
+
+import json
+
+import dagster as dg
+import pytest
+
+from orchestration.defs.ingestion.assets import REGISTRY_PATH
+from orchestration.defs.transform.assets import DBT_PROJECT
+from orchestration.definitions import build_definitions
+from orchestration.lib.registry import load_registry
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    assert DBT_PROJECT.manifest_path.exists(), "run `make manifest` first (make test does)"
+    return json.loads(DBT_PROJECT.manifest_path.read_text())
+
+
+@pytest.fixture(scope="module")
+def graph(tmp_path_factory):
+    from orchestration.settings import settings_for
+
+    settings = settings_for("local", data_dir=tmp_path_factory.mktemp("data"))
+    return build_definitions(settings).get_repository_def().asset_graph
+
+
+def ingestion_keys():
+    return {spec.asset_key for spec in load_registry(REGISTRY_PATH)}
+
+
+def nodes(manifest, resource_type):
+    return [n for n in manifest["nodes"].values() if n["resource_type"] == resource_type]
+
+
+def model_key(node):
+    return dg.AssetKey([node["fqn"][1], node["name"]])
+
+
+def test_every_registry_entry_is_a_partitioned_ingestion_asset(graph):
+    for key in ingestion_keys():
+        node = graph.get(key)
+        assert node.is_materializable, key
+        assert node.partitions_def is not None, key
+
+
+def test_every_dbt_source_has_exactly_one_upstream_ingestion_asset(manifest, graph):
+    sources = manifest["sources"].values()
+    assert sources
+    keys = {dg.AssetKey(["raw", s["source_name"], s["name"]]) for s in sources}
+    assert keys == ingestion_keys(), "dbt sources and the ingestion registry must match"
+    for key in keys:
+        assert graph.get(key).is_materializable, f"{key} is not produced by an ingestion asset"
+
+
+def test_every_gold_table_is_reachable_from_source_tables(manifest, graph):
+    gold = [n for n in nodes(manifest, "model") if n["fqn"][1] == "gld"]
+    assert len(gold) >= 2
+    raw = ingestion_keys()
+    for node in gold:
+        ancestors = graph.upstream_key_iterator(model_key(node))
+        assert raw & set(ancestors), f"{node['name']} does not read any source table"
+
+
+def test_every_dbt_test_on_a_model_is_an_asset_check(manifest, graph):
+    checks = {(key.asset_key, key.name) for key in graph.asset_check_keys}
+    tests = [t for t in nodes(manifest, "test") if t.get("attached_node")]
+    assert tests
+    for test in tests:
+        parent = manifest["nodes"][test["attached_node"]]
+        owner = model_key(parent) if parent["resource_type"] == "model" else None
+        if owner is None:
+            owner = dg.AssetKey(["ref", parent["name"]])
+        assert (owner, test["name"]) in checks, f"{test['name']} is not an asset check"
+
+
+def test_asset_groups_follow_the_model_folders(manifest, graph):
+    for node in nodes(manifest, "model"):
+        layer, domain = node["fqn"][1], node["fqn"][2]
+        assert graph.get(model_key(node)).group_name == f"{layer}_{domain}"
+
+
+def test_main_job_covers_every_asset(tmp_path):
+    from orchestration.settings import settings_for
+
+    definitions = build_definitions(settings_for("local", data_dir=tmp_path))
+    job = definitions.get_job_def("main")
+    assert job.partitions_def is not None
+    assert set(job.asset_layer.executable_asset_keys) == set(
+        definitions.get_repository_def().asset_graph.materializable_asset_keys
+    )
