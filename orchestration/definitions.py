@@ -11,13 +11,11 @@ import dagster as dg
 from orchestration.defs.ingestion.assets import build_ingestion_defs
 from orchestration.defs.transform.assets import build_transform_defs
 from orchestration.lib.lake import Lake
-from orchestration.lib.partitions import DAILY
 from orchestration.settings import Settings, load_settings
 
 MAIN_JOB = dg.define_asset_job(
     "main",
     selection=dg.AssetSelection.all(),
-    partitions_def=DAILY,
     description="Extract every source table into the lake, then build and test the dbt project.",
 )
 

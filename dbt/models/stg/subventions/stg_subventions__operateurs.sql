@@ -8,8 +8,9 @@ source as (
 
 latest_snapshot as (
 
+    -- every partition is a full copy of the table: the newest one is its current state
     select * from source
-    where partition_date = (select max(partition_date) from source)
+    qualify partition_date = max(partition_date) over ()
 
 ),
 
