@@ -13,7 +13,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PYTHONWARNINGS := ignore::Warning
 SQL_PATHS := dbt/models dbt/tests macros
 
-.PHONY: help install sample manifest demo dev test lint fix clean
+.PHONY: help install sample manifest demo dev test lint fix bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ lint: install ## sqlfluff over every dbt model, test and macro
 
 fix: install ## let sqlfluff fix what it can
 	$(RUN) sqlfluff fix $(SQL_PATHS)
+
+bench: manifest ## benchmarks: our code against its peers, same run, ratios (BENCH=name to pick)
+	$(RUN) python -m benchmarks $(BENCH)
 
 clean: ## remove generated data, dbt artifacts and Dagster's local history
 	rm -rf data target logs $(DAGSTER_HOME)

@@ -21,13 +21,16 @@ RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
-def run_main_job(settings: Settings, first: date, last: date, instance=None) -> dg.ExecuteInProcessResult:
+def run_main_job(
+    settings: Settings, first: date, last: date, instance=None, log_level: str = "INFO"
+) -> dg.ExecuteInProcessResult:
     """Materialise every asset for the partitions first..last (inclusive) in one run."""
     from orchestration.definitions import build_definitions
 
     job = build_definitions(settings).get_job_def("main")
     return job.execute_in_process(
         instance=instance or dg.DagsterInstance.get(),
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         tags={RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()},
         raise_on_error=False,
     )
@@ -66,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     sample.add_argument("--scale", type=float, default=1.0)
     demo = commands.add_parser("demo", help="sample sources -> lake -> dbt -> gold, one run")
     demo.add_argument("--scale", type=float, default=1.0)
+    demo.add_argument("--log-level", default="WARNING", help="Dagster console log level")
     commands.add_parser("summary", help="print the gold tables")
     args = parser.parse_args(argv)
 
@@ -81,8 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         first, last = SAMPLE_START, SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
         print(f"Running job `main` for partitions {first} .. {last} in one run...")
         started = time.monotonic()
-        result = run_main_job(settings, first, last)
+        result = run_main_job(settings, first, last, log_level=args.log_level)
         if not result.success:
+            for event in result.all_events:
+                if event.is_failure and event.step_key:
+                    print(f"Step {event.step_key} failed: {event.message}", file=sys.stderr)
             print(f"Run {result.run_id} failed; see the logs above or `make dev`.", file=sys.stderr)
             return 1
         print(f"Run {result.run_id} succeeded in {time.monotonic() - started:.0f} s.")

@@ -13,44 +13,38 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
+from orchestration.lib.connections import ConnectionSpec, parse_connections
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONNECTIONS_PATH = Path(__file__).with_name("connections.yml")
 
-ENVIRONMENTS = ("local",)
-
-
-@dataclass(frozen=True)
-class SqliteConnection:
-    """A source database in a local SQLite file (the embedded default's sample sources)."""
-
-    path: Path
-
-    @property
-    def kind(self) -> str:
-        return "sqlite"
-
-
-Connection = SqliteConnection
+ENVIRONMENTS = ("local", "ci", "staging", "prod")
 
 
 # --- one map per concern: environment -> value (paths relative to the data directory) ---
 
 LAKE_ROOT: Mapping[str, str] = {
     "local": "lake",
+    "ci": "lake",
+    "staging": "lake",
+    "prod": "lake",
 }
 DUCKDB_PATH: Mapping[str, str] = {
     "local": "warehouse/lakehouse.duckdb",
+    "ci": "warehouse/lakehouse.duckdb",
+    "staging": "warehouse/lakehouse.duckdb",
+    "prod": "warehouse/lakehouse.duckdb",
 }
 DBT_TARGET: Mapping[str, str] = {
     "local": "local",
+    "ci": "local",
+    "staging": "local",
+    "prod": "local",
 }
-SOURCE_CONNECTIONS: Mapping[str, Mapping[str, str]] = {
-    # connection name (used by the ingestion registry) -> SQLite file under the data directory
-    "local": {
-        "denodo": "sample/denodo.sqlite",
-        "subventions": "sample/subventions.sqlite",
-        "sport": "sample/sport.sqlite",
-    },
-}
+# connection name (used by the ingestion registry) -> definition, from connections.yml
+SOURCE_CONNECTIONS: Mapping[str, Mapping[str, dict]] = yaml.safe_load(CONNECTIONS_PATH.read_text())
 CONCERNS: Mapping[str, Mapping[str, object]] = {
     "LAKE_ROOT": LAKE_ROOT,
     "DUCKDB_PATH": DUCKDB_PATH,
@@ -70,7 +64,7 @@ class Settings:
     lake_root: str
     duckdb_path: Path
     dbt_target: str
-    connections: Mapping[str, Connection]
+    connections: Mapping[str, ConnectionSpec]
 
     @property
     def sample_dir(self) -> Path:
@@ -90,10 +84,10 @@ def settings_for(environment: str, data_dir: Path | None = None) -> Settings:
         lake_root=str(data_dir / LAKE_ROOT[environment]),
         duckdb_path=data_dir / DUCKDB_PATH[environment],
         dbt_target=DBT_TARGET[environment],
-        connections={
-            name: SqliteConnection(data_dir / path)
-            for name, path in SOURCE_CONNECTIONS[environment].items()
-        },
+        connections=_resolve_paths(
+            parse_connections(SOURCE_CONNECTIONS[environment], f"connections.yml: {environment}"),
+            data_dir,
+        ),
     )
 
 
@@ -104,3 +98,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return settings_for(
         environ.get("LAKEHOUSE_ENV", "local"), Path(data_dir) if data_dir else None
     )
+
+
+def _resolve_paths(specs: dict[str, ConnectionSpec], data_dir: Path) -> dict[str, ConnectionSpec]:
+    """SQLite paths in connections.yml are relative to the data directory."""
+    return {
+        name: ConnectionSpec(name, spec.type, {**spec.options, "path": data_dir / spec.options["path"]})
+        if spec.type == "sqlite"
+        else spec
+        for name, spec in specs.items()
+    }

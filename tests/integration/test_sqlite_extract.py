@@ -16,12 +16,12 @@ def read_all(source, table, window=None) -> pa.Table:
 
 
 def test_types_are_kept_exactly(sample_settings):
-    source = SqliteSource(sample_settings.connections["subventions"].path)
+    source = SqliteSource(sample_settings.connections["subventions"].options["path"])
     payments = read_all(source, "paiement")
     assert payments.schema.field("montant").type == pa.decimal128(12, 2)
     assert payments.schema.field("paye_le").type == pa.date32()
     assert payments.schema.field("updated_at").type == pa.timestamp("us", tz="UTC")
-    with sqlite3.connect(sample_settings.connections["subventions"].path) as connection:
+    with sqlite3.connect(sample_settings.connections["subventions"].options["path"]) as connection:
         expected = connection.execute("select count(*), sum(montant) from paiement").fetchone()
     assert payments.num_rows == expected[0]
     total = sum(payments.column("montant").to_pylist(), Decimal(0))
@@ -29,7 +29,7 @@ def test_types_are_kept_exactly(sample_settings):
 
 
 def test_window_reads_only_rows_of_those_days(sample_settings):
-    source = SqliteSource(sample_settings.connections["subventions"].path)
+    source = SqliteSource(sample_settings.connections["subventions"].options["path"])
     window = Window("updated_at", date(2026, 2, 1), date(2026, 2, 3))
     rows = read_all(source, "paiement", window).column("updated_at").to_pylist()
     assert rows
@@ -40,7 +40,7 @@ def test_window_reads_only_rows_of_those_days(sample_settings):
 
 
 def test_missing_table_and_missing_file_are_clear_errors(sample_settings, tmp_path):
-    source = SqliteSource(sample_settings.connections["sport"].path)
+    source = SqliteSource(sample_settings.connections["sport"].options["path"])
     with pytest.raises(LookupError, match="Table 'nope' does not exist in sport.sqlite"):
         source.read("nope")
     with pytest.raises(FileNotFoundError, match="make sample"):
@@ -48,6 +48,6 @@ def test_missing_table_and_missing_file_are_clear_errors(sample_settings, tmp_pa
 
 
 def test_unknown_cursor_column_is_a_clear_error(sample_settings):
-    source = SqliteSource(sample_settings.connections["sport"].path)
+    source = SqliteSource(sample_settings.connections["sport"].options["path"])
     with pytest.raises(LookupError, match="Cursor column 'nope' is not a column of 'club'"):
         source.read("club", Window("nope", date(2026, 1, 1), date(2026, 1, 2)))

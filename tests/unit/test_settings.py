@@ -35,7 +35,9 @@ def test_data_dir_override_moves_every_local_file(tmp_path: Path):
     settings = load_settings({"LAKEHOUSE_ENV": "local", "LAKEHOUSE_DATA_DIR": str(tmp_path)})
     assert settings.lake_root == str(tmp_path / "lake")
     assert settings.duckdb_path == tmp_path / "warehouse" / "lakehouse.duckdb"
-    assert {c.path.parent for c in settings.connections.values()} == {tmp_path / "sample"}
+    assert {c.options["path"].parent for c in settings.connections.values()} == {
+        tmp_path / "sample"
+    }
 
 
 def test_settings_for_each_environment_has_a_connection_per_system():

@@ -46,7 +46,7 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
         lake: dg.ResourceParam[Lake],
         settings: dg.ResourceParam[Settings],
     ) -> dg.MaterializeResult:
-        source = SqliteSource(settings.connections[spec.connection].path)
+        source = SqliteSource(settings.connections[spec.connection].options["path"])
         window = context.partition_time_window
         started = time.monotonic()
         days = list(days_in_window(window.start, window.end))

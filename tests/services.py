@@ -1,0 +1,27 @@
+"""Tests that need a service: a loud skip locally when it is missing, a failure in CI.
+
+`.ci/run` sets LAKEHOUSE_REQUIRE_SERVICES=1, which turns every such skip into a failure.
+"""
+
+import os
+import socket
+
+import pytest
+
+
+def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, available: bool, how_to_start: str) -> None:
+    """Skip (locally) or fail (in CI) the calling test when `name` is not available."""
+    if available:
+        return
+    message = f"{name} is not available: {how_to_start}"
+    if os.environ.get("LAKEHOUSE_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{message} (required: LAKEHOUSE_REQUIRE_SERVICES=1)")
+    pytest.skip(f"SERVICE MISSING, test skipped: {message}")
