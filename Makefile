@@ -13,7 +13,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PYTHONWARNINGS := ignore::Warning
 SQL_PATHS := dbt/models dbt/tests macros
 
-.PHONY: help install sample manifest demo dev test lint fix bench clean
+.PHONY: help install sample manifest demo dev test lint fix docs bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,11 +42,15 @@ dev: manifest ## dagster dev with the full asset graph on http://127.0.0.1:3000
 test: manifest ## the whole test suite (unit, integration, end to end)
 	$(RUN) pytest
 
-lint: install ## sqlfluff over every dbt model, test and macro
+lint: manifest ## sqlfluff over every dbt model, test and macro, then the project's conventions
 	$(RUN) sqlfluff lint $(SQL_PATHS)
+	$(RUN) python -m orchestration.lib.conventions
 
 fix: install ## let sqlfluff fix what it can
 	$(RUN) sqlfluff fix $(SQL_PATHS)
+
+docs: manifest ## build the dbt documentation site (run make demo first for row-level details)
+	$(RUN) python -m orchestration.cli docs
 
 bench: manifest ## benchmarks: our code against its peers, same run, ratios (BENCH=name to pick)
 	$(RUN) python -m benchmarks $(BENCH)

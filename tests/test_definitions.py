@@ -62,16 +62,28 @@ def test_every_gold_table_is_reachable_from_source_tables(manifest, graph):
         assert raw & set(ancestors), f"{node['name']} does not read any source table"
 
 
-def test_every_dbt_test_on_a_model_is_an_asset_check(manifest, graph):
+def guarded_node(manifest, test):
+    """The node a dbt test guards: its attached node, its only parent, or its meta ref."""
+    if test.get("attached_node"):
+        return manifest["nodes"][test["attached_node"]]
+    parents = test["depends_on"]["nodes"]
+    if len(parents) == 1:
+        return manifest["nodes"][parents[0]]
+    ref = test["config"]["meta"]["dagster"]["ref"]["name"]
+    return next(n for n in manifest["nodes"].values() if n["name"] == ref)
+
+
+def test_every_dbt_test_is_an_asset_check(manifest, graph):
     checks = {(key.asset_key, key.name) for key in graph.asset_check_keys}
-    tests = [t for t in nodes(manifest, "test") if t.get("attached_node")]
-    assert tests
+    tests = nodes(manifest, "test")
+    assert any(not t.get("attached_node") for t in tests), "singular tests are covered too"
     for test in tests:
-        parent = manifest["nodes"][test["attached_node"]]
+        parent = guarded_node(manifest, test)
         owner = model_key(parent) if parent["resource_type"] == "model" else None
         if owner is None:
             owner = dg.AssetKey(["ref", parent["name"]])
         assert (owner, test["name"]) in checks, f"{test['name']} is not an asset check"
+    assert len(checks) == len(tests)
 
 
 def test_asset_groups_follow_the_model_folders(manifest, graph):

@@ -1,5 +1,8 @@
 -- The monthly grants table loses no payment: its paid total equals the total of the
 -- deduplicated payments it aggregates (decimals, so cents compare exactly).
+-- reads several models: Dagster shows it as a check of the one it guards
+{{ config(meta={'dagster': {'ref': {'name': 'gld_culture__subventions_mensuelles'}}}) }}
+
 with
 
 gold as (

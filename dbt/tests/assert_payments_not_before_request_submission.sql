@@ -1,4 +1,7 @@
 -- A grant is never paid before the request for it was submitted.
+-- reads several models: Dagster shows it as a check of the one it guards
+{{ config(meta={'dagster': {'ref': {'name': 'int_culture__paiements'}}}) }}
+
 select
     payments.payment_id,
     payments.paid_on,

@@ -1,5 +1,8 @@
 -- The grants application pays accepted requests only: a payment of a request that is still
 -- submitted or was refused means the payment or the request status is wrong upstream.
+-- reads several models: Dagster shows it as a check of the one it guards
+{{ config(meta={'dagster': {'ref': {'name': 'stg_subventions__paiements'}}}) }}
+
 select
     payments.payment_id,
     payments.request_id,

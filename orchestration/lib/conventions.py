@@ -1,0 +1,164 @@
+"""The project's conventions, checked on the dbt manifest, in words an analyst understands.
+
+`python -m orchestration.lib.conventions` (part of `make lint`) prints every violation and
+fails; tests/test_conventions.py breaks each rule on purpose to prove it is enforced.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+LAYERS = ("stg", "int", "gld")
+# which layers a model of each layer may read (`ref`); stg reads sources only
+MAY_READ = {"stg": set(), "int": {"stg", "int", "seed"}, "gld": {"int", "gld", "seed"}}
+KEY_TESTS = {"unique", "unique_combination_of_columns"}
+
+Manifest = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Violation:
+    node: str
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.node}: {self.message} [{self.rule}]"
+
+
+def check_manifest(manifest: Manifest) -> list[Violation]:
+    rules = (naming, layering, documentation, key_tests, gold_contracts)
+    return [violation for rule in rules for violation in rule(manifest)]
+
+
+def models(manifest: Manifest) -> list[Mapping[str, Any]]:
+    return [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+
+
+def layer_of(node: Mapping[str, Any]) -> str:
+    if node["resource_type"] == "seed":
+        return "seed"
+    if node["resource_type"] == "source":
+        return "source"
+    return node["fqn"][1]
+
+
+def naming(manifest: Manifest) -> Iterator[Violation]:
+    for model in models(manifest):
+        folders = model["fqn"][1:-1]
+        if len(folders) != 2 or folders[0] not in LAYERS:
+            yield Violation(
+                model["name"], "naming",
+                f"lives in models/{'/'.join(folders)}/; a model lives in "
+                "models/<stg|int|gld>/<source or domain>/.",
+            )
+            continue
+        layer, folder = folders
+        if not re.fullmatch(rf"{layer}_{folder}__[a-z0-9_]+", model["name"]):
+            yield Violation(
+                model["name"], "naming",
+                f"a model in models/{layer}/{folder}/ must be named {layer}_{folder}__<name> "
+                "(lower case, two underscores after the folder name).",
+            )
+
+
+def layering(manifest: Manifest) -> Iterator[Violation]:
+    everything = {**manifest["nodes"], **manifest.get("sources", {})}
+    for model in models(manifest):
+        layer = layer_of(model)
+        if layer not in MAY_READ:
+            continue
+        parents = [everything[p] for p in model["depends_on"]["nodes"] if p in everything]
+        if layer == "stg" and not any(layer_of(p) == "source" for p in parents):
+            yield Violation(model["name"], "layering", "a staging model must read a source().")
+        for parent in parents:
+            parent_layer = layer_of(parent)
+            if parent_layer == "source":
+                if layer != "stg":
+                    yield Violation(
+                        model["name"], "layering",
+                        f"reads source {parent['source_name']}.{parent['name']} directly; only "
+                        "staging models read sources: ref() its stg_ model instead.",
+                    )
+            elif parent_layer not in MAY_READ[layer]:
+                allowed = ", ".join(sorted(MAY_READ[layer])) or "sources only"
+                yield Violation(
+                    model["name"], "layering",
+                    f"reads {parent['name']} ({parent_layer}); a {layer} model may read: {allowed}.",
+                )
+
+
+def documentation(manifest: Manifest) -> Iterator[Violation]:
+    for model in models(manifest):
+        if not model.get("description", "").strip():
+            yield Violation(
+                model["name"], "documentation",
+                "has no description: add one in the folder's _<folder>__models.yml.",
+            )
+        if layer_of(model) == "gld":
+            for column in model["columns"].values():
+                if not column.get("description", "").strip():
+                    yield Violation(
+                        model["name"], "documentation",
+                        f"gold column {column['name']} has no description.",
+                    )
+
+
+def key_tests(manifest: Manifest) -> Iterator[Violation]:
+    tests: dict[str, list[Mapping[str, Any]]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and node.get("attached_node"):
+            tests.setdefault(node["attached_node"], []).append(node)
+    for model in models(manifest):
+        attached = tests.get(model["unique_id"], [])
+        key_columns = set()
+        for test in attached:
+            metadata = test.get("test_metadata") or {}
+            if metadata.get("name") == "unique":
+                key_columns.add(test["column_name"])
+            elif metadata.get("name") == "unique_combination_of_columns":
+                key_columns.update(metadata["kwargs"]["combination_of_columns"])
+        if not key_columns:
+            yield Violation(
+                model["name"], "keys",
+                "has no key test: give its key column a `unique` test (or the table a "
+                "`unique_combination_of_columns` test).",
+            )
+        not_null = {
+            t["column_name"] for t in attached if (t.get("test_metadata") or {}).get("name") == "not_null"
+        }
+        for column in sorted(key_columns - not_null):
+            yield Violation(
+                model["name"], "keys", f"key column {column} has no `not_null` test."
+            )
+
+
+def gold_contracts(manifest: Manifest) -> Iterator[Violation]:
+    for model in models(manifest):
+        if layer_of(model) != "gld":
+            continue
+        if not model["config"].get("contract", {}).get("enforced"):
+            yield Violation(
+                model["name"], "contract",
+                "is a gold model without an enforced contract: dashboards rely on its columns.",
+            )
+        if not (model["config"].get("meta") or {}).get("owner"):
+            yield Violation(model["name"], "ownership", "is a gold model without meta.owner.")
+
+
+def main(path: str = "target/manifest.json") -> int:
+    violations = check_manifest(json.loads(Path(path).read_text()))
+    for violation in violations:
+        print(violation)
+    print(f"{len(violations)} convention violation(s)" if violations else "Conventions: all good.")
+    return 1 if violations else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))

@@ -1,0 +1,127 @@
+"""Each convention holds on the real project, and each fails when broken on purpose."""
+
+import copy
+import json
+
+import pytest
+
+from orchestration.defs.transform.assets import DBT_PROJECT
+from orchestration.lib.conventions import check_manifest
+
+
+@pytest.fixture(scope="module")
+def real_manifest():
+    assert DBT_PROJECT.manifest_path.exists(), "run `make manifest` first (make test does)"
+    return json.loads(DBT_PROJECT.manifest_path.read_text())
+
+
+@pytest.fixture
+def manifest(real_manifest):
+    return copy.deepcopy(real_manifest)
+
+
+def model(manifest, name):
+    return manifest["nodes"][f"model.lakehouse.{name}"]
+
+
+def messages(manifest):
+    return [str(v) for v in check_manifest(manifest)]
+
+
+def test_the_project_follows_every_convention(real_manifest):
+    assert messages(real_manifest) == []
+
+
+def test_misnamed_staging_model(manifest):
+    model(manifest, "stg_sport__clubs")["name"] = "sport_clubs"
+    assert messages(manifest) == [
+        "sport_clubs: a model in models/stg/sport/ must be named stg_sport__<name> "
+        "(lower case, two underscores after the folder name). [naming]"
+    ]
+
+
+def test_model_outside_the_layer_folders(manifest):
+    model(manifest, "int_sport__affiliations")["fqn"] = ["lakehouse", "marts", "x"]
+    assert any("lives in models/marts/" in m for m in messages(manifest))
+
+
+def test_staging_model_reading_another_model(manifest):
+    node = model(manifest, "stg_sport__clubs")
+    node["depends_on"]["nodes"].append("model.lakehouse.stg_sport__affiliations")
+    assert messages(manifest) == [
+        "stg_sport__clubs: reads stg_sport__affiliations (stg); a stg model may read: "
+        "sources only. [layering]"
+    ]
+
+
+def test_gold_model_reading_a_source_directly(manifest):
+    node = model(manifest, "gld_sport__affiliations")
+    node["depends_on"]["nodes"].append("source.lakehouse.sport.club")
+    assert any("reads source sport.club directly" in m for m in messages(manifest))
+
+
+def test_intermediate_model_reading_gold(manifest):
+    node = model(manifest, "int_sport__affiliations")
+    node["depends_on"]["nodes"].append("model.lakehouse.gld_sport__affiliations")
+    assert any(
+        m.startswith("int_sport__affiliations: reads gld_sport__affiliations (gld)")
+        for m in messages(manifest)
+    )
+
+
+def test_gold_reading_staging_is_refused(manifest):
+    node = model(manifest, "gld_sport__affiliations")
+    node["depends_on"]["nodes"].append("model.lakehouse.stg_sport__clubs")
+    assert any("a gld model may read: gld, int, seed" in m for m in messages(manifest))
+
+
+def test_model_without_description(manifest):
+    model(manifest, "int_culture__demandes")["description"] = ""
+    assert messages(manifest) == [
+        "int_culture__demandes: has no description: add one in the folder's "
+        "_<folder>__models.yml. [documentation]"
+    ]
+
+
+def test_gold_column_without_description(manifest):
+    node = model(manifest, "gld_sport__affiliations")
+    node["columns"]["gender"]["description"] = " "
+    assert messages(manifest) == [
+        "gld_sport__affiliations: gold column gender has no description. [documentation]"
+    ]
+
+
+def drop_tests(manifest, model_name, test_kinds):
+    for unique_id, node in list(manifest["nodes"].items()):
+        if (
+            node["resource_type"] == "test"
+            and node.get("attached_node") == f"model.lakehouse.{model_name}"
+            and (node.get("test_metadata") or {}).get("name") in test_kinds
+        ):
+            del manifest["nodes"][unique_id]
+
+
+def test_model_without_key_test(manifest):
+    drop_tests(manifest, "int_culture__operateurs", {"unique", "unique_combination_of_columns"})
+    assert messages(manifest) == [
+        "int_culture__operateurs: has no key test: give its key column a `unique` test (or the "
+        "table a `unique_combination_of_columns` test). [keys]"
+    ]
+
+
+def test_key_column_without_not_null(manifest):
+    drop_tests(manifest, "int_culture__operateurs", {"not_null"})
+    assert messages(manifest) == [
+        "int_culture__operateurs: key column operator_id has no `not_null` test. [keys]"
+    ]
+
+
+def test_gold_without_enforced_contract_or_owner(manifest):
+    node = model(manifest, "gld_culture__operateurs_par_commune")
+    node["config"]["contract"]["enforced"] = False
+    node["config"]["meta"] = {}
+    assert messages(manifest) == [
+        "gld_culture__operateurs_par_commune: is a gold model without an enforced contract: "
+        "dashboards rely on its columns. [contract]",
+        "gld_culture__operateurs_par_commune: is a gold model without meta.owner. [ownership]",
+    ]
