@@ -13,7 +13,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PYTHONWARNINGS := ignore::Warning
 SQL_PATHS := dbt/models dbt/tests macros
 
-.PHONY: help install sample manifest demo dev test lint fix docs bench clean
+.PHONY: help install sample manifest demo run scaffold dev test lint fix docs bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,13 +31,21 @@ manifest: install ## parse the dbt project into target/manifest.json (Dagster lo
 sample: install ## generate the sample sources (SQLite) under data/sample
 	$(RUN) python -m orchestration.cli sample
 
-demo: manifest ## run the whole pipeline on the embedded default and print the gold tables
-	@mkdir -p $(DAGSTER_HOME)
+demo: manifest $(DAGSTER_HOME)/dagster.yaml ## run the whole pipeline on the embedded default and print the gold tables
 	$(RUN) python -m orchestration.cli demo
 
-dev: manifest ## dagster dev with the full asset graph on http://127.0.0.1:3000
-	@mkdir -p $(DAGSTER_HOME)
+run: manifest $(DAGSTER_HOME)/dagster.yaml ## materialise partitions FROM[..TO] in one run (SELECT='key:raw/sport/*' to narrow)
+	$(RUN) python -m orchestration.cli run $(FROM) $(TO) $(if $(SELECT),--select '$(SELECT)')
+
+scaffold: install ## write the staging model of a landed table: make scaffold TABLE=<system>.<table>
+	$(RUN) python -m orchestration.cli scaffold $(TABLE) $(if $(ENTITY),--entity $(ENTITY))
+
+dev: manifest $(DAGSTER_HOME)/dagster.yaml ## dagster dev with the full asset graph on http://127.0.0.1:3000
 	$(RUN) dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+$(DAGSTER_HOME)/dagster.yaml:
+	@mkdir -p $(DAGSTER_HOME)
+	@printf 'telemetry:\n  enabled: false\n' > $@
 
 test: manifest ## the whole test suite (unit, integration, end to end)
 	$(RUN) pytest

@@ -16,20 +16,34 @@ import dagster as dg
 import duckdb
 
 from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
-from orchestration.settings import Settings, SettingsError, load_settings
+from orchestration.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def run_main_job(
-    settings: Settings, first: date, last: date, instance=None, log_level: str = "INFO"
+    settings: Settings,
+    first: date,
+    last: date,
+    instance=None,
+    log_level: str = "INFO",
+    select: str | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """Materialise every asset for the partitions first..last (inclusive) in one run."""
+    """Materialise every asset (or those `select`ed, Dagster's selection syntax) for the
+    partitions first..last (inclusive) in one run."""
     from orchestration.definitions import build_definitions
 
-    job = build_definitions(settings).get_job_def("main")
+    definitions = build_definitions(settings)
+    job = definitions.get_job_def("main")
+    keys = None
+    if select:
+        graph = definitions.get_repository_def().asset_graph
+        keys = list(dg.AssetSelection.from_string(select).resolve(graph))
+        if not keys:
+            raise SystemExit(f"--select {select!r} matches no asset.")
     return job.execute_in_process(
+        asset_selection=keys,
         instance=instance or dg.DagsterInstance.get(),
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         tags={RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()},
@@ -73,6 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--log-level", default="WARNING", help="Dagster console log level")
     commands.add_parser("summary", help="print the gold tables")
     commands.add_parser("docs", help="build the dbt documentation site")
+    run = commands.add_parser("run", help="materialise a range of partitions in one run")
+    run.add_argument("first", type=date.fromisoformat, help="first partition, YYYY-MM-DD")
+    run.add_argument("last", type=date.fromisoformat, nargs="?", help="last (default: first)")
+    run.add_argument("--select", help="assets to run, e.g. 'key:raw/sport/*' (default: all)")
+    run.add_argument("--log-level", default="WARNING", help="Dagster console log level")
+    scaffold = commands.add_parser("scaffold", help="write a staging model for a landed table")
+    scaffold.add_argument("table", help="<system>.<table> as in the ingestion registry")
+    scaffold.add_argument("--entity", help="model name after stg_<system>__ (default: table)")
     args = parser.parse_args(argv)
 
     try:
@@ -83,11 +105,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("sample", "demo"):
         paths = generate(settings.sample_dir, SampleSpec(scale=args.scale))
         print(f"Sample sources (scale {args.scale}): {', '.join(map(str, paths.values()))}")
-    if args.command == "demo":
-        first, last = SAMPLE_START, SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
+    if args.command == "scaffold":
+        return scaffold_staging_model(settings, args.table, args.entity)
+    if args.command in ("demo", "run"):
+        if args.command == "demo":
+            first, last, select = SAMPLE_START, SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1), None
+        else:
+            first, last, select = args.first, args.last or args.first, args.select
         print(f"Running job `main` for partitions {first} .. {last} in one run...")
         started = time.monotonic()
-        result = run_main_job(settings, first, last, log_level=args.log_level)
+        result = run_main_job(settings, first, last, log_level=args.log_level, select=select)
         if not result.success:
             for event in result.all_events:
                 if event.is_failure and event.step_key:
@@ -99,6 +126,39 @@ def main(argv: list[str] | None = None) -> int:
         print_summary(settings)
     if args.command == "docs":
         return build_docs(settings)
+    return 0
+
+
+def scaffold_staging_model(settings: Settings, name: str, entity: str | None) -> int:
+    import pyarrow.parquet as pq
+
+    from orchestration.defs.ingestion.assets import REGISTRY_PATH
+    from orchestration.lib.lake import Lake
+    from orchestration.lib.registry import load_registry
+    from orchestration.lib.scaffold import ScaffoldError, scaffold
+
+    spec = next((s for s in load_registry(REGISTRY_PATH) if s.name == name), None)
+    if spec is None:
+        print(f"{name} is not in {REGISTRY_PATH}: add its entry there first.", file=sys.stderr)
+        return 2
+    lake = Lake(settings.lake_root)
+    days = lake.partition_days(spec.system, spec.table)
+    if not days:
+        print(
+            f"{name} has no partition in the lake yet: land it first, e.g. "
+            f"`python -m orchestration.cli run 2026-01-01 --select 'key:raw/{spec.system}/{spec.table}'`.",
+            file=sys.stderr,
+        )
+        return 2
+    schema = pq.read_schema(lake.partition_path(spec.system, spec.table, days[-1]), filesystem=lake.fs)
+    try:
+        written = scaffold(spec, schema, PROJECT_ROOT / "dbt" / "models", entity)
+    except ScaffoldError as error:
+        print(error, file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path.relative_to(PROJECT_ROOT)}")
+    print("Next: rename the columns in the `renamed` CTE and describe them, then `make lint`.")
     return 0
 
 

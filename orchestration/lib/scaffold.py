@@ -1,0 +1,211 @@
+"""Scaffold a staging model from a table the registry lands in the lake.
+
+`make scaffold TABLE=<system>.<table>` reads the schema of the table's latest published
+partition and writes `dbt/models/stg/<system>/stg_<system>__<entity>.sql` in the staging
+shape of STYLE.md (source, deduplicated or latest snapshot, renamed with columns grouped
+under ids / attributes / dates / audit), plus its entries in the folder's YAML files.
+The SQL and YAML are pure functions of the registry entry and the schema, tested exactly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import yaml
+
+from orchestration.lib.partitions import PARTITION_COLUMN
+from orchestration.lib.registry import TableSpec
+
+AUDIT_COLUMNS = ("updated_at", "created_at")
+
+
+class ScaffoldError(ValueError):
+    """The model cannot be scaffolded; the message says what to do first."""
+
+
+def duckdb_type(kind: pa.DataType) -> str:
+    if pa.types.is_decimal(kind):
+        return f"decimal({kind.precision}, {kind.scale})"
+    if pa.types.is_timestamp(kind):
+        return "timestamptz" if kind.tz else "timestamp"
+    names = {
+        pa.int64(): "bigint", pa.int32(): "integer", pa.int16(): "smallint",
+        pa.float64(): "double", pa.float32(): "float", pa.bool_(): "boolean",
+        pa.date32(): "date", pa.string(): "varchar", pa.large_string(): "varchar",
+    }
+    return names.get(kind, "varchar")
+
+
+def column_group(spec: TableSpec, field: pa.Field) -> str:
+    name = field.name
+    if name in spec.primary_key or name.startswith("id_") or name.endswith("_id"):
+        return "ids"
+    if name in AUDIT_COLUMNS or name == spec.cursor and pa.types.is_timestamp(field.type):
+        return "audit"
+    if pa.types.is_date(field.type) or pa.types.is_timestamp(field.type):
+        return "dates"
+    return "attributes"
+
+
+def column_expression(field: pa.Field) -> str:
+    if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+        return f"trim({field.name})"
+    return f"cast({field.name} as {duckdb_type(field.type)})"
+
+
+def staging_sql(spec: TableSpec, schema: pa.Schema) -> str:
+    """The staging model of `spec`, keeping source column names (rename them as you see fit)."""
+    fields = [f for f in schema if f.name != PARTITION_COLUMN]
+    if spec.mode == "snapshot":
+        keep_cte = "latest_snapshot"
+        keep = (
+            "    -- every partition is a full copy of the table: the newest one is its current state\n"
+            "    select * from source\n"
+            f"    qualify {PARTITION_COLUMN} = max({PARTITION_COLUMN}) over ()"
+        )
+    else:
+        keep_cte = "latest_version"
+        order = f"{spec.cursor} desc, {PARTITION_COLUMN} desc"
+        keep = (
+            "    -- a row changed on several days sits in several partitions: keep its last state\n"
+            "    select * from source\n"
+            "    qualify row_number() over (\n"
+            f"        partition by {', '.join(spec.primary_key)}\n"
+            f"        order by {order}\n"
+            "    ) = 1"
+        )
+    groups: dict[str, list[str]] = {"ids": [], "attributes": [], "dates": [], "audit": []}
+    for field in fields:
+        groups[column_group(spec, field)].append(f"{column_expression(field)} as {field.name}")
+    groups["audit"].append(f"cast({PARTITION_COLUMN} as date) as extracted_on")
+    blocks = [
+        f"        -- {name}\n" + "".join(f"        {line},\n" for line in lines)
+        for name, lines in groups.items()
+        if lines
+    ]
+    columns = "\n".join(blocks).rstrip(",\n") + "\n"
+    return (
+        "with\n\n"
+        "source as (\n\n"
+        f"    select * from {{{{ source('{spec.system}', '{spec.table}') }}}}\n\n"
+        "),\n\n"
+        f"{keep_cte} as (\n\n{keep}\n\n"
+        "),\n\n"
+        "renamed as (\n\n"
+        "    select\n"
+        f"{columns}\n"
+        f"    from {keep_cte}\n\n"
+        ")\n\n"
+        "select * from renamed\n"
+    )
+
+
+def model_entry(spec: TableSpec, model: str, schema: pa.Schema, described: dict[str, str]) -> dict:
+    """The model's YAML entry: description, every column described, key tested."""
+    columns = []
+    for field in schema:
+        if field.name == PARTITION_COLUMN:
+            continue
+        column = {
+            "name": field.name,
+            "description": described.get(field.name)
+            or f"{field.name} of {spec.system}.{spec.table} ({duckdb_type(field.type)}).",
+        }
+        if field.name in spec.primary_key and len(spec.primary_key) == 1:
+            column["data_tests"] = ["not_null", "unique"]
+        if field.name in spec.personal_data:
+            column["config"] = {"tags": ["personal"]}
+        columns.append(column)
+    columns.append({
+        "name": "extracted_on",
+        "description": "Partition of the lake the row comes from.",
+    })
+    entry = {"name": model, "description": spec.description, "columns": columns}
+    if len(spec.primary_key) > 1:
+        entry["data_tests"] = [{
+            "unique_combination_of_columns": {
+                "arguments": {"combination_of_columns": list(spec.primary_key)}
+            }
+        }]
+    return entry
+
+
+def source_entry(spec: TableSpec, schema: pa.Schema) -> dict:
+    return {
+        "name": spec.table,
+        "description": spec.description,
+        "config": {"meta": {"primary_key": ", ".join(spec.primary_key)}},
+        "columns": [
+            {"name": f.name, "description": f"{f.name} ({duckdb_type(f.type)})."}
+            for f in schema
+        ],
+    }
+
+
+def scaffold(
+    spec: TableSpec, schema: pa.Schema, models_dir: Path, entity: str | None = None
+) -> list[Path]:
+    """Write the staging model and its YAML entries; return the files written."""
+    folder = models_dir / "stg" / spec.system
+    model = f"stg_{spec.system}__{entity or spec.table}"
+    sql_path = folder / f"{model}.sql"
+    if sql_path.exists():
+        raise ScaffoldError(f"{sql_path} already exists: delete it first to scaffold again.")
+    folder.mkdir(parents=True, exist_ok=True)
+    sources_path = folder / f"_{spec.system}__sources.yml"
+    models_path = folder / f"_{spec.system}__models.yml"
+
+    sources = _load(sources_path)
+    if sources is None:
+        raise ScaffoldError(f"{sources_path} is missing: declare the source {spec.system!r} first.")
+    source = next((s for s in sources.get("sources", []) if s["name"] == spec.system), None)
+    if source is None:
+        raise ScaffoldError(f"{sources_path} declares no source named {spec.system!r}.")
+    declared = next((t for t in source.get("tables") or [] if t["name"] == spec.table), None)
+    if declared is None:
+        declared = source_entry(spec, schema)
+        _append_item(
+            sources_path, declared, "sources", indent=6, where=lambda d: d["sources"][-1]["tables"]
+        )
+    described = {c["name"]: c.get("description", "") for c in declared.get("columns", [])}
+
+    entry = model_entry(spec, model, schema, described)
+    if models_path.exists():
+        _append_item(models_path, entry, "models", indent=2, where=lambda d: d["models"])
+    else:
+        models_path.write_text(yaml.safe_dump({"version": 2, "models": [entry]}, sort_keys=False))
+    sql_path.write_text(staging_sql(spec, schema))
+    return [sql_path, sources_path, models_path]
+
+
+def _load(path: Path) -> dict | None:
+    return yaml.safe_load(path.read_text()) if path.exists() else None
+
+
+def _append_item(path: Path, item: dict, section: str, indent: int, where) -> None:
+    """Insert `item` at the end of the top-level `section` of a YAML file, keeping its
+    comments; the result is parsed back and the file restored if `item` did not land last
+    in `where(document)`."""
+    original = path.read_text()
+    lines = original.rstrip("\n").split("\n")
+    start = next((i for i, line in enumerate(lines) if line.startswith(f"{section}:")), None)
+    end = len(lines)
+    if start is not None:
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i][:1] not in ("", " ", "#")),
+            len(lines),
+        )
+    block = yaml.safe_dump([item], sort_keys=False, allow_unicode=True, width=100)
+    indented = [" " * indent + line if line.strip() else line for line in block.splitlines()]
+    head = lines[:end]
+    while head and not head[-1].strip():
+        head.pop()
+    path.write_text("\n".join(head + [""] + indented + [""] + lines[end:]) + "\n")
+    try:
+        landed = where(yaml.safe_load(path.read_text()))[-1] == item
+    except (yaml.YAMLError, KeyError, IndexError, TypeError):
+        landed = False
+    if not landed:
+        path.write_text(original)
+        raise ScaffoldError(f"Could not add to {path}: add this entry by hand:\n{block}")

@@ -1,0 +1,133 @@
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+import yaml
+from sqlfluff.core import FluffConfig, Linter
+
+from orchestration.lib.registry import TableSpec
+from orchestration.lib.scaffold import ScaffoldError, scaffold, staging_sql
+from orchestration.settings import PROJECT_ROOT
+
+SPEC = TableSpec(
+    system="sport",
+    connection="sport",
+    table="licence",
+    description="Licences issued by the federations.",
+    owner="sport-data-steward@example.be",
+    primary_key=("id_licence",),
+    mode="incremental",
+    cursor="updated_at",
+    personal_data=("annee_naissance",),
+)
+SCHEMA = pa.schema([
+    ("id_licence", pa.int64()),
+    ("id_club", pa.int64()),
+    ("categorie", pa.string()),
+    ("annee_naissance", pa.int64()),
+    ("cotisation", pa.decimal128(8, 2)),
+    ("delivree_le", pa.date32()),
+    ("updated_at", pa.timestamp("us", tz="UTC")),
+    ("partition_date", pa.date32()),
+])
+
+EXPECTED_SQL = """with
+
+source as (
+
+    select * from {{ source('sport', 'licence') }}
+
+),
+
+latest_version as (
+
+    -- a row changed on several days sits in several partitions: keep its last state
+    select * from source
+    qualify row_number() over (
+        partition by id_licence
+        order by updated_at desc, partition_date desc
+    ) = 1
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(id_licence as bigint) as id_licence,
+        cast(id_club as bigint) as id_club,
+
+        -- attributes
+        trim(categorie) as categorie,
+        cast(annee_naissance as bigint) as annee_naissance,
+        cast(cotisation as decimal(8, 2)) as cotisation,
+
+        -- dates
+        cast(delivree_le as date) as delivree_le,
+
+        -- audit
+        cast(updated_at as timestamptz) as updated_at,
+        cast(partition_date as date) as extracted_on
+
+    from latest_version
+
+)
+
+select * from renamed
+"""
+
+
+def test_staging_sql_follows_the_house_shape_exactly():
+    assert staging_sql(SPEC, SCHEMA) == EXPECTED_SQL
+
+
+def test_scaffolded_sql_passes_the_project_lint():
+    config = FluffConfig.from_path(str(PROJECT_ROOT))
+    result = Linter(config=config).lint_string(
+        EXPECTED_SQL, fname=str(PROJECT_ROOT / "dbt/models/stg/sport/stg_sport__licences.sql")
+    )
+    assert [v.desc() for v in result.get_violations()] == []
+
+
+def test_snapshot_keeps_the_latest_partition():
+    snapshot = TableSpec(**{**SPEC.__dict__, "mode": "snapshot", "cursor": None})
+    assert "qualify partition_date = max(partition_date) over ()" in staging_sql(snapshot, SCHEMA)
+
+
+def test_scaffold_writes_model_and_yaml_keeping_comments(tmp_path: Path):
+    folder = tmp_path / "stg" / "sport"
+    folder.mkdir(parents=True)
+    (folder / "_sport__sources.yml").write_text(
+        "version: 2\n# a comment to keep\nsources:\n  - name: sport\n    tables:\n"
+        "      - name: club\n        columns:\n          - name: id_club\n"
+    )
+    (folder / "_sport__models.yml").write_text(
+        "version: 2\nmodels:\n  - name: stg_sport__clubs\n    description: Clubs.\n"
+        "unit_tests: []\n"
+    )
+    written = scaffold(SPEC, SCHEMA, tmp_path, entity="licences")
+    assert [p.name for p in written] == [
+        "stg_sport__licences.sql", "_sport__sources.yml", "_sport__models.yml"
+    ]
+    sources_text = (folder / "_sport__sources.yml").read_text()
+    assert "# a comment to keep" in sources_text
+    sources = yaml.safe_load(sources_text)
+    assert [t["name"] for t in sources["sources"][0]["tables"]] == ["club", "licence"]
+    models = yaml.safe_load((folder / "_sport__models.yml").read_text())
+    assert models["unit_tests"] == []
+    model = models["models"][-1]
+    assert model["name"] == "stg_sport__licences"
+    assert model["description"] == SPEC.description
+    columns = {c["name"]: c for c in model["columns"]}
+    assert columns["id_licence"]["data_tests"] == ["not_null", "unique"]
+    assert columns["annee_naissance"]["config"] == {"tags": ["personal"]}
+    assert all(c["description"] for c in columns.values())
+    assert "partition_date" not in columns and "extracted_on" in columns
+
+
+def test_scaffold_refuses_to_overwrite(tmp_path: Path):
+    folder = tmp_path / "stg" / "sport"
+    folder.mkdir(parents=True)
+    (folder / "stg_sport__licence.sql").write_text("select 1")
+    with pytest.raises(ScaffoldError, match="already exists"):
+        scaffold(SPEC, SCHEMA, tmp_path)
