@@ -4,18 +4,23 @@
 install, nothing secret) and returns a typed `Settings`. Each concern has a complete map
 with one entry per environment; `tests/unit/test_settings.py` checks that every map covers
 every environment. Library code receives a `Settings`; it never reads the environment.
+
+The lake's credentials come from `LAKEHOUSE_LAKE_*` variables (`lake_credentials`, a pure
+function of a mapping); dbt reads the same variables in dbt/profiles.yml. docs/lake.md lists
+them with an example of each authentication mode.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from orchestration.lib.connections import ConnectionSpec, parse_connections
+from orchestration.lib.lake import Lake, LakeCredentials, NO_CREDENTIALS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS_PATH = Path(__file__).with_name("connections.yml")
@@ -25,11 +30,13 @@ ENVIRONMENTS = ("local", "ci", "staging", "prod")
 
 # --- one map per concern: environment -> value (paths relative to the data directory) ---
 
+# A local path (relative to the data directory) or an `abfs://<container>/<prefix>` URL in the
+# storage account that the LAKEHOUSE_LAKE_* variables name; LAKEHOUSE_LAKE_ROOT overrides it.
 LAKE_ROOT: Mapping[str, str] = {
     "local": "lake",
-    "ci": "lake",
-    "staging": "lake",
-    "prod": "lake",
+    "ci": "abfs://lake",  # Azurite
+    "staging": "abfs://lake",
+    "prod": "abfs://lake",
 }
 DUCKDB_PATH: Mapping[str, str] = {
     "local": "warehouse/lakehouse.duckdb",
@@ -37,11 +44,12 @@ DUCKDB_PATH: Mapping[str, str] = {
     "staging": "warehouse/lakehouse.duckdb",
     "prod": "warehouse/lakehouse.duckdb",
 }
+# The output of dbt/profiles.yml: `azure` registers the abfs filesystem with DuckDB.
 DBT_TARGET: Mapping[str, str] = {
     "local": "local",
-    "ci": "local",
-    "staging": "local",
-    "prod": "local",
+    "ci": "azure",
+    "staging": "azure",
+    "prod": "azure",
 }
 # connection name (used by the ingestion registry) -> definition, from connections.yml
 SOURCE_CONNECTIONS: Mapping[str, Mapping[str, dict]] = yaml.safe_load(CONNECTIONS_PATH.read_text())
@@ -57,6 +65,59 @@ class SettingsError(ValueError):
     """The environment asked for cannot be configured; the message says what to fix."""
 
 
+# --- the lake's credentials: one mode, from the variables that adlfs takes as options ---
+
+LAKE_ACCOUNT = "LAKEHOUSE_LAKE_ACCOUNT"
+# mode -> {variable: adlfs option}, in adlfs's own order of precedence (dbt's profile passes
+# every variable and lets adlfs choose, so only one mode may be set)
+LAKE_AUTH_MODES: Mapping[str, Mapping[str, str]] = {
+    "connection string": {"LAKEHOUSE_LAKE_CONNECTION_STRING": "connection_string"},
+    "account key": {"LAKEHOUSE_LAKE_ACCOUNT_KEY": "account_key"},
+    "SAS token": {"LAKEHOUSE_LAKE_SAS_TOKEN": "sas_token"},
+    "service principal": {
+        "LAKEHOUSE_LAKE_TENANT_ID": "tenant_id",
+        "LAKEHOUSE_LAKE_CLIENT_ID": "client_id",
+        "LAKEHOUSE_LAKE_CLIENT_SECRET": "client_secret",
+    },
+}
+DEFAULT_AZURE_CREDENTIAL = "DefaultAzureCredential"
+
+
+def lake_credentials(lake_root: str, environ: Mapping[str, str]) -> LakeCredentials:
+    """The credentials of the lake at `lake_root` from `environ`; a clear error when incomplete.
+
+    A local root needs none. On `abfs://`, the mode is the one whose variables are set (exactly
+    one), or `DefaultAzureCredential` (managed identity, Azure CLI login, AZURE_* variables)
+    when none is; every mode but the connection string also needs LAKEHOUSE_LAKE_ACCOUNT.
+    """
+    if "://" not in lake_root or lake_root.startswith("file://"):
+        return NO_CREDENTIALS
+    chosen = {
+        mode: variables
+        for mode, variables in LAKE_AUTH_MODES.items()
+        if any(environ.get(name) for name in variables)
+    }
+    if len(chosen) > 1:
+        found = "; ".join(f"{mode}: {', '.join(v for v in names if environ.get(v))}" for mode, names in chosen.items())
+        raise SettingsError(f"The lake's credentials name more than one mode ({found}): set one only.")
+    mode, variables = next(iter(chosen.items()), (DEFAULT_AZURE_CREDENTIAL, {}))
+    missing = [name for name in variables if not environ.get(name)]
+    if mode != "connection string" and not environ.get(LAKE_ACCOUNT):
+        missing.append(LAKE_ACCOUNT)
+    if missing:
+        raise SettingsError(
+            f"The lake {lake_root} authenticates by {mode} and needs {', '.join(missing)}: "
+            "set it in the environment (docs/lake.md has an example of each mode)."
+        )
+    names = [*variables, *([LAKE_ACCOUNT] if environ.get(LAKE_ACCOUNT) else [])]
+    options = {
+        **{option: environ[name] for name, option in variables.items()},
+        **({"account_name": environ[LAKE_ACCOUNT]} if environ.get(LAKE_ACCOUNT) else {}),
+        "anon": False,  # never fall back to anonymous access
+    }
+    return LakeCredentials(mode, tuple(names), options)
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: str
@@ -65,38 +126,64 @@ class Settings:
     duckdb_path: Path
     dbt_target: str
     connections: Mapping[str, ConnectionSpec]
+    # the LAKEHOUSE_LAKE_* variables only, resolved when the lake is opened
+    lake_environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def sample_dir(self) -> Path:
         return self.data_dir / "sample"
 
+    @property
+    def lake_credentials(self) -> LakeCredentials:
+        return lake_credentials(self.lake_root, self.lake_environ)
 
-def settings_for(environment: str, data_dir: Path | None = None) -> Settings:
-    """Settings of `environment`, with its local files under `data_dir` (default: ./data)."""
+    def open_lake(self) -> Lake:
+        """The lake, its credentials and container checked before anything is read or written."""
+        return Lake(self.lake_root, self.lake_credentials).check_access()
+
+
+def settings_for(
+    environment: str, data_dir: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings of `environment`, with its local files under `data_dir` (default: ./data).
+
+    `environ` supplies the lake's variables (LAKEHOUSE_LAKE_ROOT and credentials); default none.
+    """
     if environment not in ENVIRONMENTS:
         raise SettingsError(
             f"Unknown LAKEHOUSE_ENV {environment!r}: use one of {', '.join(ENVIRONMENTS)}."
         )
     data_dir = (data_dir or PROJECT_ROOT / "data").resolve()
+    environ = environ or {}
+    lake_root = environ.get("LAKEHOUSE_LAKE_ROOT") or LAKE_ROOT[environment]
+    if "://" not in lake_root:
+        lake_root = str(data_dir / lake_root)
+    if ("://" in lake_root) != (DBT_TARGET[environment] == "azure"):
+        raise SettingsError(
+            f"LAKEHOUSE_LAKE_ROOT={lake_root} does not suit environment {environment!r}, whose "
+            f"dbt target is {DBT_TARGET[environment]!r}: use a "
+            + ("local path." if DBT_TARGET[environment] == "local" else "abfs:// URL.")
+        )
     return Settings(
         environment=environment,
         data_dir=data_dir,
-        lake_root=str(data_dir / LAKE_ROOT[environment]),
+        lake_root=lake_root,
         duckdb_path=data_dir / DUCKDB_PATH[environment],
         dbt_target=DBT_TARGET[environment],
         connections=_resolve_paths(
             parse_connections(SOURCE_CONNECTIONS[environment], f"connections.yml: {environment}"),
             data_dir,
         ),
+        lake_environ={k: v for k, v in environ.items() if k.startswith("LAKEHOUSE_LAKE_")},
     )
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Settings from the process environment: `LAKEHOUSE_ENV` and `LAKEHOUSE_DATA_DIR`."""
+    """Settings from the process environment: `LAKEHOUSE_ENV`, `LAKEHOUSE_DATA_DIR`, the lake's."""
     environ = os.environ if environ is None else environ
     data_dir = environ.get("LAKEHOUSE_DATA_DIR")
     return settings_for(
-        environ.get("LAKEHOUSE_ENV", "local"), Path(data_dir) if data_dir else None
+        environ.get("LAKEHOUSE_ENV", "local"), Path(data_dir) if data_dir else None, environ
     )
 
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: settings pointing at a temporary data directory, the sample sources."""
+"""Shared fixtures: settings pointing at a temporary data directory, the sample sources, Azurite."""
 
 from pathlib import Path
 
@@ -6,6 +6,7 @@ import pytest
 
 from orchestration.lib.sample_data import SampleSpec, generate
 from orchestration.settings import Settings, settings_for
+from tests.azurite import azurite, lake_environ  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

@@ -1,25 +1,73 @@
-"""The lake: Hive-partitioned Parquet under one root, a local folder or a URL, through fsspec.
+"""The lake: Hive-partitioned Parquet under one root, a local folder or `abfs://container/prefix`.
 
-Each partition is exactly one file, `<table>/partition_date=<day>/data.parquet`. Publishing
-streams the batches into a temporary file beside it and then moves it over the published
-one, so a reader sees the old partition or the new one, never half of either, and a re-run
-replaces a partition exactly. A failure before the move leaves the published file untouched.
+Each partition is exactly one file, `<table>/partition_date=<day>/data.parquet`, and it is
+published with the one operation of the filesystem that readers see all at once:
+
+* on a local disk, the batches stream into a temporary file beside the final one, which is then
+  renamed over it (a rename within a directory is atomic; an open reader keeps the old inode);
+* on blob storage there is no atomic rename (adlfs `mv` is copy + delete), but a single blob
+  upload is atomic for readers: the batches stream into a local staging file, which is uploaded
+  as the final blob by one Put Blob or one Put Block List. Until that commit, readers see the
+  previous blob; if the upload fails, staged blocks stay uncommitted and invisible.
+
+A reader must also never combine byte ranges of two versions of a blob (a Parquet footer of the
+old file with column chunks of the new one). Blob readers therefore fetch each file whole, in
+one download that the Azure SDK pins to one ETag (`SNAPSHOT_READS`); dbt's profile uses the same
+options. docs/lake.md gives the reasons and the measurements.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import tempfile
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import unquote
 
 import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
+from fsspec.implementations.local import LocalFileSystem
 
 from orchestration.lib.partitions import PARTITION_COLUMN, partition_path, table_glob
 
 TEMP_MARKER = ".tmp-"
+# Options of every blob reader (ours and dbt's, see dbt/profiles.yml): a file is read in one
+# ETag-pinned download, and listings are never served from a cache that a writer made stale.
+SNAPSHOT_READS: Mapping[str, object] = {"default_cache_type": "all", "use_listings_cache": False}
+SECRET_OPTIONS = ("connection_string", "account_key", "sas_token", "client_secret")
+# https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata
+CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+class LakeError(RuntimeError):
+    """The lake cannot be used as configured; the message says what to fix (never a secret)."""
+
+
+@dataclass(frozen=True)
+class LakeCredentials:
+    """How the lake authenticates: the mode, the variables it came from, the fsspec options."""
+
+    mode: str
+    variables: tuple[str, ...] = ()
+    options: Mapping[str, object] = field(default_factory=dict, repr=False)
+
+    def describe(self) -> str:
+        return f"{self.mode} ({', '.join(self.variables)})" if self.variables else self.mode
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret value, and the key or signature inside it, as `***`."""
+        values = [str(self.options[k]) for k in SECRET_OPTIONS if self.options.get(k)]
+        parts = [p for v in values for p in re.findall(r"(?:AccountKey|Signature|sig)=([^;&]+)", v)]
+        for secret in sorted({*values, *parts, *map(unquote, parts)}, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+
+NO_CREDENTIALS = LakeCredentials("none")
 
 
 @dataclass(frozen=True)
@@ -29,12 +77,60 @@ class PublishedPartition:
     bytes: int
 
 
+def container_name_problem(name: str) -> str | None:
+    """Why `name` is not a valid blob container name, or None when it is."""
+    if CONTAINER_NAME.match(name):
+        return None
+    return (
+        f"container name {name!r} is invalid: 3 to 63 characters, lower-case letters, digits "
+        "and single hyphens, starting and ending with a letter or digit"
+    )
+
+
 class Lake:
     """Reads and publishes partitions under `root` (`/some/dir` or `abfs://container/prefix`)."""
 
-    def __init__(self, root: str, storage_options: Mapping[str, object] | None = None):
+    def __init__(self, root: str, credentials: LakeCredentials = NO_CREDENTIALS):
         self.root = root.rstrip("/")
-        self.fs, self._fs_root = fsspec.core.url_to_fs(self.root, **(storage_options or {}))
+        self.credentials = credentials
+        self.is_local = fsspec.utils.get_protocol(self.root) in ("file", "local")
+        options = {} if self.is_local else {**credentials.options, **SNAPSHOT_READS}
+        if not self.is_local:
+            problem = container_name_problem(_container(self.root))
+            if problem:
+                raise LakeError(f"Lake root {self.root}: {problem}.")
+        try:
+            self.fs, self._fs_root = fsspec.core.url_to_fs(self.root, **options)
+        except (ValueError, ImportError) as error:
+            raise LakeError(
+                credentials.redact(f"Lake root {self.root} with {credentials.describe()}: {error}")
+            ) from None
+
+    def check_access(self) -> Lake:
+        """Fail now, naming the variables to fix, if the lake's container cannot be listed."""
+        if self.is_local:
+            self.fs.makedirs(self._fs_root, exist_ok=True)
+            return self
+        container = _container(self.root)
+        try:
+            self.fs.ls(container, detail=False)
+        except FileNotFoundError:
+            # Not created on the fly: a missing container is a wrong name or a wrong account far
+            # more often than a new lake, and writing elsewhere than intended is the worse failure.
+            raise LakeError(
+                f"Lake root {self.root}: container {container!r} does not exist in the storage "
+                f"account of {self.credentials.describe()}. Create it (`az storage container "
+                f"create --name {container}`) or fix the root or the account."
+            ) from None
+        except Exception as error:
+            raise LakeError(
+                self.credentials.redact(
+                    f"Lake root {self.root}: access refused or unreachable with "
+                    f"{self.credentials.describe()}: check these variables. "
+                    f"{type(error).__name__}: {_first_line(error)}"
+                )
+            ) from None
+        return self
 
     def partition_path(self, system: str, table: str, day: date) -> str:
         return partition_path(self._fs_root, system, table, day)
@@ -49,24 +145,36 @@ class Lake:
     ) -> PublishedPartition:
         """Stream `batches` into the partition of `day` and publish it atomically."""
         final = self.partition_path(system, table, day)
-        directory = final.rsplit("/", 1)[0]
-        self.fs.makedirs(directory, exist_ok=True)
-        self._remove_leftovers(final)
-        temporary = f"{final}{TEMP_MARKER}{uuid.uuid4().hex}"
-        rows = 0
+        if self.is_local:
+            self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
+            self._remove_leftovers(final)
+            staged = f"{final}{TEMP_MARKER}{uuid.uuid4().hex}"  # beside it: same filesystem
+        else:
+            handle, staged = tempfile.mkstemp(prefix="lake-", suffix=".parquet")
+            os.close(handle)
         try:
-            with self.fs.open(temporary, "wb") as handle:
-                with pq.ParquetWriter(handle, schema, compression="zstd") as writer:
-                    for batch in batches:
-                        writer.write_batch(batch)
-                        rows += batch.num_rows
-            size = self.fs.size(temporary)
-            self.fs.mv(temporary, final)
-        except BaseException:
-            if self.fs.exists(temporary):
-                self.fs.rm(temporary)
-            raise
+            rows = _write_parquet(staged, schema, batches)
+            size = os.path.getsize(staged)
+            self._commit(staged, final)
+        finally:
+            if os.path.exists(staged):
+                os.remove(staged)
         return PublishedPartition(path=final, rows=rows, bytes=size)
+
+    def _commit(self, staged: str, final: str) -> None:
+        """Make the staged file the published partition, in one step that readers see whole."""
+        if self.is_local:
+            self.fs.mv(staged, final)
+            return
+        try:
+            self.fs.put_file(staged, final, overwrite=True)
+        except Exception as error:
+            raise LakeError(
+                self.credentials.redact(
+                    f"Publishing {final} failed; the partition "
+                    f"published before is unchanged. {type(error).__name__}: {_first_line(error)}"
+                )
+            ) from None
 
     def read_table(self, system: str, table: str) -> pa.Table:
         """Every published partition of a table, with `partition_date` (used by tests and tools)."""
@@ -85,3 +193,20 @@ class Lake:
         """Temporary files of a crashed earlier attempt at this partition (never read)."""
         for leftover in self.fs.glob(f"{final}{TEMP_MARKER}*"):
             self.fs.rm(leftover)
+
+
+def _write_parquet(path: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
+    rows = 0
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+            rows += batch.num_rows
+    return rows
+
+
+def _container(root: str) -> str:
+    return root.split("://", 1)[-1].split("/", 1)[0].split("@", 1)[0]
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [""])[0][:300]

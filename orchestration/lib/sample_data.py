@@ -306,3 +306,53 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# --- the same sample in real servers (integration tests, CI sources, benchmarks) ---
+
+SERVER_TYPES = {
+    "postgres": {"INTEGER": "bigint", "TEXT": "text", "DATE": "date", "TIMESTAMPTZ": "timestamptz"},
+    "mysql": {"INTEGER": "bigint", "TEXT": "varchar(255)", "DATE": "date",
+              "TIMESTAMPTZ": "timestamp(6) null"},
+}
+
+
+def server_ddl(engine: str, table: str, columns: dict[str, str]) -> str:
+    """CREATE TABLE of a sample table in PostgreSQL or MySQL/MariaDB (same names and types)."""
+    quote = "`" if engine == "mysql" else '"'
+    types = SERVER_TYPES[engine]
+    body = ", ".join(f"{quote}{name}{quote} {types.get(kind, kind.lower())}" for name, kind in columns.items())
+    return f"create table {quote}{table}{quote} ({body})"
+
+
+def load_postgres(connection, system: str, spec: SampleSpec = SampleSpec()) -> None:
+    """Create and fill the sample tables of `system` through a psycopg connection (COPY)."""
+    for table, rows in generate_rows(spec)[system].items():
+        columns = SCHEMAS[system][table]
+        connection.execute(server_ddl("postgres", table, columns))
+        names = ", ".join(f'"{c}"' for c in columns)
+        with connection.cursor().copy(f'copy "{table}" ({names}) from stdin') as copy:
+            for row in rows:
+                copy.write_row(row)
+    connection.commit()
+
+
+def load_mysql(connection, system: str, spec: SampleSpec = SampleSpec()) -> None:
+    """Create and fill the sample tables of `system` through a pymysql connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("set time_zone = '+00:00'")
+        for table, rows in generate_rows(spec)[system].items():
+            columns = SCHEMAS[system][table]
+            cursor.execute(server_ddl("mysql", table, columns))
+            marks = ", ".join("%s" for _ in columns)
+            cursor.executemany(
+                f"insert into `{table}` values ({marks})",
+                [tuple(_mysql_value(v) for v in row) for row in rows],
+            )
+    connection.commit()
+
+
+def _mysql_value(value):
+    if isinstance(value, str) and value[:4].isdigit() and value.endswith("+00:00"):
+        return value[: -len("+00:00")]  # generated UTC timestamps; the session is UTC
+    return value

@@ -10,6 +10,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.lib.dbt_translator import LakehouseTranslator
 from orchestration.lib.partitions import DAILY, SINGLE_RUN, dbt_window_vars
+from orchestration.lib.warehouse import exclusive_writer, row_counts
 from orchestration.settings import PROJECT_ROOT, Settings
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_ROOT, profiles_dir=PROJECT_ROOT / "dbt")
@@ -24,12 +25,30 @@ def dbt_vars(settings: Settings, window: dg.TimeWindow) -> dict[str, str]:
     }
 
 
+def table_relations(manifest: dict) -> dict[str, str]:
+    """unique_id -> quoted relation of every model dbt materialises as a table."""
+    return {
+        unique_id: f'"{node["schema"]}"."{node["alias"]}"'
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "seed")
+        and node["config"].get("materialized") in ("table", "incremental", "seed")
+    }
+
+
+def _unique_id(event) -> str | None:
+    if isinstance(event, (dg.Output, dg.AssetMaterialization)) and "unique_id" in event.metadata:
+        return event.metadata["unique_id"].value
+    return None
+
+
 def build_transform_defs(settings: Settings) -> dg.Definitions:
     DBT_PROJECT.prepare_if_dev()  # parses the project under `dagster dev` only
     if not DBT_PROJECT.manifest_path.exists():
         raise FileNotFoundError(
             f"dbt manifest {DBT_PROJECT.manifest_path} is missing: run `make manifest`."
         )
+
+    table_relations_by_id = table_relations(json.loads(DBT_PROJECT.manifest_path.read_text()))
 
     @dbt_assets(
         manifest=DBT_PROJECT.manifest_path,
@@ -40,9 +59,19 @@ def build_transform_defs(settings: Settings) -> dg.Definitions:
         name="dbt_build",
     )
     def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+        settings.open_lake()  # a wrong lake credential fails here, naming its variable
         variables = dbt_vars(settings, context.partition_time_window)
-        yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()
+        with exclusive_writer(settings.duckdb_path, context.log) as waited:
+            if waited > 1:
+                context.log.info(f"Waited {waited:.0f} s for the warehouse writer lock.")
+            # buffered so that row counts can be read once dbt has released the file
+            events = list(dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream())
+            counts = row_counts(settings.duckdb_path, table_relations_by_id)
+        for event in events:
+            unique_id = _unique_id(event)
+            if unique_id in counts:
+                event = event.with_metadata({**event.metadata, "dagster/row_count": counts[unique_id]})
+            yield event
 
     return dg.Definitions(
         assets=[dbt_build],

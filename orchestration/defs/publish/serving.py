@@ -1,0 +1,245 @@
+"""The serving layer: where dashboards and BI tools read the gold tables, replaced atomically.
+
+Each target is written aside and then swapped in, so a reader sees the old version or the new
+one, never half of either, and never blocks the writer:
+
+* the lake: `<lake_root>/gold/<model>/data.parquet`, written beside and moved over, as the
+  lake's partitions are;
+* the serving file, a DuckDB file: a new file is written beside the old one and renamed over
+  it. Readers attach it read-only in a fresh in-memory DuckDB for each page or query
+  (`connect_read_only`), so they never hold the old file for long;
+* optionally a PostgreSQL schema (for Power BI, Superset): filled under a new name, then
+  swapped with the published one by two renames in one transaction.
+
+No Dagster here: the dashboard imports this module to find and open the serving file.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SCHEMA = "gld"
+PUBLISHED = "_published"  # one row per table: its row count and when it was published
+TEMP_MARKER = ".tmp-"
+
+SERVING_PATH_ENV = "LAKEHOUSE_SERVING_PATH"
+POSTGRES_DSN_ENV = "LAKEHOUSE_SERVING_POSTGRES_DSN"
+POSTGRES_SCHEMA_ENV = "LAKEHOUSE_SERVING_POSTGRES_SCHEMA"
+DEFAULT_SERVING_FILE = "serving/lakehouse.duckdb"  # relative to the data directory
+
+
+@dataclass(frozen=True)
+class ServingConfig:
+    path: Path
+    postgres_dsn: str | None
+    postgres_schema: str
+
+
+def serving_config(data_dir: Path, environ: Mapping[str, str]) -> ServingConfig:
+    """Where to publish: the serving file (default under the data directory) and, when
+    LAKEHOUSE_SERVING_POSTGRES_DSN is set, a PostgreSQL schema (default `gld`)."""
+    path = environ.get(SERVING_PATH_ENV)
+    return ServingConfig(
+        path=Path(path) if path else data_dir / DEFAULT_SERVING_FILE,
+        postgres_dsn=environ.get(POSTGRES_DSN_ENV) or None,
+        postgres_schema=environ.get(POSTGRES_SCHEMA_ENV) or SCHEMA,
+    )
+
+
+def read_gold(warehouse: Path, names: list[str]) -> dict[str, pa.Table]:
+    """The gold tables `names` of the warehouse, read in one read-only session."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return {name: connection.sql(f'from {SCHEMA}."{name}"').to_arrow_table() for name in names}
+
+
+def published_table(tables: Mapping[str, pa.Table], published_at: datetime) -> pa.Table:
+    return pa.table(
+        {
+            "table_name": list(tables),
+            "row_count": [table.num_rows for table in tables.values()],
+            "published_at": [published_at] * len(tables),
+        },
+        schema=pa.schema(
+            [("table_name", pa.string()), ("row_count", pa.int64()),
+             ("published_at", pa.timestamp("us", tz="UTC"))]
+        ),
+    )
+
+
+# --- (a) the lake ---
+
+
+def gold_parquet_path(lake_root: str, name: str) -> str:
+    return f"{lake_root.rstrip('/')}/gold/{name}/data.parquet"
+
+
+def publish_parquet(fs, lake_root: str, tables: Mapping[str, pa.Table]) -> dict[str, str]:
+    """Each table as one Parquet file in the lake (`fs` is the lake's fsspec filesystem)."""
+    paths = {}
+    for name, table in tables.items():
+        final = gold_parquet_path(lake_root, name)
+        fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
+        temporary = f"{final}{TEMP_MARKER}{uuid.uuid4().hex}"
+        try:
+            with fs.open(temporary, "wb") as handle:
+                pq.write_table(table, handle, compression="zstd")
+            fs.mv(temporary, final)
+        except BaseException:
+            if fs.exists(temporary):
+                fs.rm(temporary)
+            raise
+        paths[name] = final
+    return paths
+
+
+# --- (b) the serving file ---
+
+
+def publish_serving_file(path: Path, tables: Mapping[str, pa.Table], published_at: datetime) -> Path:
+    """Write every table (and `_published`) into a new DuckDB file, then rename it over `path`.
+
+    A reader that attached the old file keeps reading it (its inode lives on until closed);
+    the next attach opens the new one. A failure leaves the published file untouched.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}{TEMP_MARKER}{uuid.uuid4().hex}")
+    try:
+        with duckdb.connect(str(temporary)) as connection:
+            connection.execute(f"create schema {SCHEMA}")
+            for name, table in {**tables, PUBLISHED: published_table(tables, published_at)}.items():
+                connection.register("incoming", table)
+                connection.execute(f'create table {SCHEMA}."{name}" as select * from incoming')
+                connection.unregister("incoming")
+        temporary.chmod(0o444)  # the serving file is read-only: nobody writes it in place
+        os.replace(temporary, path)
+    finally:
+        for leftover in path.parent.glob(f"{temporary.name}*"):  # the file and its WAL, if any
+            leftover.unlink()
+    return path
+
+
+def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A fresh read-only view of the serving file as it is now; close it when done.
+
+    `duckdb.connect(path)` would reuse a database instance already open on that path in this
+    process, which can be the old, replaced file; attaching into a new in-memory instance
+    always opens the file the path names now.
+    """
+    if not path.exists():
+        raise FileNotFoundError(f"No serving file at {path}: run `make demo` first.")
+    connection = duckdb.connect()
+    try:
+        connection.execute(f"attach '{path}' as serving (read_only)")
+        connection.execute("use serving")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+# --- (c) PostgreSQL ---
+
+POSTGRES_TYPES = {
+    pa.int64(): "bigint",
+    pa.int32(): "integer",
+    pa.float64(): "double precision",
+    pa.string(): "text",
+    pa.large_string(): "text",
+    pa.date32(): "date",
+    pa.bool_(): "boolean",
+}
+
+
+def postgres_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_decimal(arrow_type):
+        return f"numeric({arrow_type.precision},{arrow_type.scale})"
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamptz" if arrow_type.tz else "timestamp"
+    if arrow_type not in POSTGRES_TYPES:
+        raise TypeError(f"No PostgreSQL type for the Arrow type {arrow_type}: add it to POSTGRES_TYPES.")
+    return POSTGRES_TYPES[arrow_type]
+
+
+def publish_postgres(
+    dsn: str, schema: str, tables: Mapping[str, pa.Table], published_at: datetime
+) -> None:
+    """Fill a new schema, then swap it with `schema` in one transaction.
+
+    The renames touch only the catalog, so a reader in the middle of a query or transaction
+    does not block them and sees the old tables or the new ones. The retired schema is
+    dropped right away unless a reader still uses it; then the next publish drops it.
+    """
+    import psycopg
+    from psycopg import sql
+
+    suffix = uuid.uuid4().hex[:8]
+    staging, retired = f"{schema}__new_{suffix}", f"{schema}__old_{suffix}"
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        try:
+            with connection.transaction():
+                connection.execute(sql.SQL("create schema {}").format(sql.Identifier(staging)))
+                for name, table in {**tables, PUBLISHED: published_table(tables, published_at)}.items():
+                    _copy_table(connection, sql.Identifier(staging, name), table)
+            with connection.transaction():
+                if _schema_exists(connection, schema):
+                    connection.execute(
+                        sql.SQL("alter schema {} rename to {}").format(
+                            sql.Identifier(schema), sql.Identifier(retired)
+                        )
+                    )
+                connection.execute(
+                    sql.SQL("alter schema {} rename to {}").format(
+                        sql.Identifier(staging), sql.Identifier(schema)
+                    )
+                )
+        except BaseException:
+            connection.execute(
+                sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(staging))
+            )
+            raise
+        _drop_retired_schemas(connection, schema)
+
+
+def _copy_table(connection, identifier, table: pa.Table) -> None:
+    from psycopg import sql
+
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(field.name), sql.SQL(postgres_type(field.type)))
+        for field in table.schema
+    )
+    connection.execute(sql.SQL("create table {} ({})").format(identifier, columns))
+    with connection.cursor().copy(sql.SQL("copy {} from stdin").format(identifier)) as copy:
+        for row in zip(*(column.to_pylist() for column in table.columns)):
+            copy.write_row(row)
+
+
+def _schema_exists(connection, schema: str) -> bool:
+    query = "select 1 from pg_namespace where nspname = %s"
+    return connection.execute(query, [schema]).fetchone() is not None
+
+
+def _drop_retired_schemas(connection, schema: str) -> None:
+    """Drop every retired copy of `schema` that no reader holds; skip the others."""
+    import psycopg
+    from psycopg import sql
+
+    pattern = f"{schema}\\_\\_old\\_%"
+    names = [n for (n,) in connection.execute(
+        "select nspname from pg_namespace where nspname like %s", [pattern]
+    ).fetchall()]
+    for name in names:
+        try:
+            with connection.transaction():
+                connection.execute("set local lock_timeout = '200ms'")
+                connection.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(name)))
+        except psycopg.errors.LockNotAvailable:
+            pass  # a reader still uses it: retried by the next publish
