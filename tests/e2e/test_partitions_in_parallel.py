@@ -30,6 +30,12 @@ def gold_tables(duckdb_path: Path) -> dict[str, list]:
         }
 
 
+def dagster_home(tmp_path: Path, day: date) -> Path:
+    home = tmp_path / f"dagster-{day}"
+    home.mkdir()
+    return home
+
+
 def test_four_partitions_in_parallel_never_fail_on_the_warehouse_lock(tmp_path: Path):
     data_dir = tmp_path / "data"
     generate(data_dir / "sample", SampleSpec(scale=0.3))
@@ -37,7 +43,6 @@ def test_four_partitions_in_parallel_never_fail_on_the_warehouse_lock(tmp_path: 
         **os.environ,
         "LAKEHOUSE_ENV": "local",
         "LAKEHOUSE_DATA_DIR": str(data_dir),
-        "DAGSTER_HOME": str(tmp_path),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     days = [FIRST + timedelta(days=i) for i in range(4)]
@@ -50,7 +55,12 @@ def test_four_partitions_in_parallel_never_fail_on_the_warehouse_lock(tmp_path: 
     runs = [
         subprocess.Popen(
             [sys.executable, "-m", "orchestration.cli", "run", day.isoformat()],
-            cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=PROJECT_ROOT,
+            # a Dagster home each: what is shared, and tested, is the DuckDB warehouse
+            env={**env, "DAGSTER_HOME": str(dagster_home(tmp_path, day))},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         for day in days
     ]
