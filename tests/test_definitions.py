@@ -101,3 +101,19 @@ def test_main_job_covers_every_asset(tmp_path):
     assert set(job.asset_layer.executable_asset_keys) == set(
         definitions.get_repository_def().asset_graph.materializable_asset_keys
     )
+
+
+def test_personal_data_is_tagged_where_it_flows(graph):
+    tagged = {
+        key.to_user_string()
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).tags.get("personal_data") == "true"
+    }
+    assert {"raw/sport/affiliation", "stg/stg_sport__affiliations"} <= tagged
+    assert "gld/gld_culture__subventions_mensuelles" not in tagged
+
+
+def test_models_link_to_their_documentation(manifest, graph):
+    for node in nodes(manifest, "model"):
+        link = graph.get(model_key(node)).metadata["documentation"].value
+        assert link.endswith(f"static_index.html#!/model/{node['unique_id']}")

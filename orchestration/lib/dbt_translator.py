@@ -15,6 +15,10 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 from orchestration.lib.registry import raw_asset_key
+from orchestration.settings import PROJECT_ROOT
+
+# `make docs` writes the dbt documentation site here (one self-contained file)
+DOCS_SITE = (PROJECT_ROOT / "target" / "static_index.html").as_uri()
 
 
 class LakehouseTranslator(DagsterDbtTranslator):
@@ -43,10 +47,36 @@ class LakehouseTranslator(DagsterDbtTranslator):
             return "ref"
         return super().get_group_name(dbt_resource_props)
 
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        """dbt tags, plus `personal_data` when a column is tagged `personal`: the UI can then
+        show where personal data flows."""
+        tags = dict(super().get_tags(dbt_resource_props))
+        if personal_columns(dbt_resource_props):
+            tags["personal_data"] = "true"
+        return tags
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        metadata = dict(super().get_metadata(dbt_resource_props))
+        if columns := personal_columns(dbt_resource_props):
+            metadata["personal_data_columns"] = ", ".join(columns)
+        if dbt_resource_props["resource_type"] in ("model", "seed"):
+            metadata["documentation"] = dg.MetadataValue.url(
+                f"{DOCS_SITE}#!/{dbt_resource_props['resource_type']}/{dbt_resource_props['unique_id']}"
+            )
+        return metadata
+
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
         owner = (dbt_resource_props.get("config", {}).get("meta") or {}).get("owner")
         owner = owner or (dbt_resource_props.get("meta") or {}).get("owner")
         return [owner] if owner else super().get_owners(dbt_resource_props)
+
+
+def personal_columns(dbt_resource_props: Mapping[str, Any]) -> list[str]:
+    return [
+        name
+        for name, column in (dbt_resource_props.get("columns") or {}).items()
+        if "personal" in (column.get("tags") or []) + ((column.get("config") or {}).get("tags") or [])
+    ]
 
 
 def layer(dbt_resource_props: Mapping[str, Any]) -> str:

@@ -1,0 +1,147 @@
+"""Orchestration costs: loading definitions, partition runs against history, run overhead.
+
+1. Time to build the Dagster definitions from a dbt manifest, per model, for a generated
+   project of 1,000 models and for the real project, next to `dbt parse` of the same project.
+2. One partition's run after 30 days of history vs after 365 days (same rows per day): the
+   cost should follow the partition, not the history (target ratio <= 1.2).
+3. Run overhead: a partition run's wall time minus the sum of its steps' compute time.
+"""
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import dagster as dg
+
+GENERATED_MODELS = 1000
+REPEATS = 3
+DBT = str(Path(sys.executable).parent / "dbt")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def generated_project(directory: Path, models: int) -> Path:
+    """A dbt project of `models` models in ten chains across the three layers."""
+    (directory / "models").mkdir(parents=True)
+    (directory / "dbt_project.yml").write_text(
+        "name: generated\nversion: '1.0'\nconfig-version: 2\nprofile: generated\n"
+        "model-paths: [models]\n"
+    )
+    (directory / "profiles.yml").write_text(
+        "generated:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+        f"      path: {directory / 'generated.duckdb'}\n"
+    )
+    for i in range(models):
+        layer = ("stg", "int", "gld")[min(2, i * 3 // models)]
+        folder = directory / "models" / layer / "gen"
+        folder.mkdir(parents=True, exist_ok=True)
+        parent = f"{{{{ ref('{_name(i - 10, models)}') }}}}" if i >= 10 else "(select 1 as id)"
+        (folder / f"{_name(i, models)}.sql").write_text(f"select id from {parent} as parent\n")
+    return directory
+
+
+def _name(i: int, models: int) -> str:
+    layer = ("stg", "int", "gld")[min(2, i * 3 // models)]
+    return f"{layer}_gen__m{i:04d}"
+
+
+def timed(function, repeats=REPEATS) -> float:
+    runs = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        runs.append(time.perf_counter() - started)
+    return statistics.median(runs)
+
+
+def dbt_parse(project: Path, profiles: Path) -> None:
+    subprocess.run(
+        [DBT, "parse", "--quiet", "--no-partial-parse", "--project-dir", str(project),
+         "--profiles-dir", str(profiles)],
+        check=True, capture_output=True,
+    )
+
+
+def load_definitions(manifest_path: Path) -> int:
+    from dagster_dbt import dbt_assets
+
+    from orchestration.lib.dbt_translator import LakehouseTranslator
+    from orchestration.lib.partitions import DAILY
+
+    manifest = json.loads(manifest_path.read_text())
+
+    @dbt_assets(manifest=manifest, dagster_dbt_translator=LakehouseTranslator(), partitions_def=DAILY)
+    def models(context):
+        yield from ()
+
+    graph = dg.Definitions(assets=[models]).get_repository_def().asset_graph
+    return len(graph.get_all_asset_keys())
+
+
+def bench_definitions() -> None:
+    print("-- definitions load vs dbt parse (median of 3)")
+    with tempfile.TemporaryDirectory() as scratch:
+        project = generated_project(Path(scratch) / "generated", GENERATED_MODELS)
+        cases = {
+            f"generated ({GENERATED_MODELS} models)": (project, project),
+            "real project": (ROOT, ROOT / "dbt"),
+        }
+        for name, (project_dir, profiles_dir) in cases.items():
+            parse = timed(lambda: dbt_parse(project_dir, profiles_dir))
+            manifest = project_dir / "target" / "manifest.json"
+            count = load_definitions(manifest)
+            load = timed(lambda: load_definitions(manifest))
+            print(
+                f"{name:<28} assets {count:5d}  load {load * 1000:8.1f} ms "
+                f"({load * 1000 / count:.2f} ms/asset)  dbt parse {parse:6.2f} s  "
+                f"load/parse {load / parse:.3f}"
+            )
+
+
+def bench_history() -> None:
+    from orchestration.cli import run_main_job
+    from orchestration.lib.sample_data import SAMPLE_START, SampleSpec, generate
+    from orchestration.settings import settings_for
+
+    print("-- one partition's run after 30 vs 365 days of history (same rows per day)")
+    instance = dg.DagsterInstance.ephemeral()
+    medians, overheads = {}, {}
+    for days in (30, 365):
+        with tempfile.TemporaryDirectory() as scratch:
+            settings = settings_for("local", data_dir=Path(scratch))
+            generate(settings.sample_dir, SampleSpec(scale=days / 90, days=days))
+            last = SAMPLE_START + timedelta(days=days - 1)
+            assert run_main_job(settings, SAMPLE_START, last, instance=instance, log_level="ERROR").success
+            runs = []
+            for _ in range(REPEATS):
+                started = time.perf_counter()
+                result = run_main_job(settings, last, last, instance=instance, log_level="ERROR")
+                wall = time.perf_counter() - started
+                assert result.success
+                compute = sum(
+                    e.event_specific_data.duration_ms / 1000
+                    for e in result.all_events
+                    if e.event_type == dg.DagsterEventType.STEP_SUCCESS
+                )
+                runs.append((wall, wall - compute))
+            medians[days] = statistics.median(w for w, _ in runs)
+            overheads[days] = statistics.median(o for _, o in runs)
+            print(
+                f"history {days:3d} days  partition run median {medians[days]:6.2f} s  "
+                f"overhead (wall - steps) {overheads[days]:5.2f} s  runs {[round(w, 2) for w, _ in runs]}"
+            )
+    print(f"365 days / 30 days = {medians[365] / medians[30]:.2f}x (target <= 1.2)")
+
+
+def main() -> None:
+    bench_definitions()
+    bench_history()
+
+
+if __name__ == "__main__":
+    main()
