@@ -83,7 +83,17 @@ def test_every_dbt_test_is_an_asset_check(manifest, graph):
         if owner is None:
             owner = dg.AssetKey(["ref", parent["name"]])
         assert (owner, test["name"]) in checks, f"{test['name']} is not an asset check"
-    assert len(checks) == len(tests)
+    names = {t["name"] for t in tests}
+    assert len([c for c in checks if c[1] in names]) == len(tests)
+
+
+def test_source_and_gold_tables_have_freshness_checks(graph):
+    fresh = {key.asset_key for key in graph.asset_check_keys if "freshness" in key.name}
+    expected = {
+        key for key in graph.get_all_asset_keys()
+        if key.path[0] in ("raw", "gld") and graph.get(key).is_materializable
+    }
+    assert expected and fresh == expected
 
 
 def test_asset_groups_follow_the_model_folders(manifest, graph):
