@@ -13,7 +13,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PYTHONWARNINGS := ignore::Warning
 SQL_PATHS := dbt/models dbt/tests macros
 
-.PHONY: help install sample manifest demo run scaffold dev test lint fix docs bench clean
+.PHONY: help install sample manifest demo run scaffold dev dashboard test lint fix docs bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,10 @@ scaffold: install ## write the staging model of a landed table: make scaffold TA
 
 dev: manifest $(DAGSTER_HOME)/dagster.yaml ## dagster dev with the full asset graph on http://127.0.0.1:3000
 	$(RUN) dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+dashboard: install ## the dashboard of the gold tables on http://127.0.0.1:8501 (after make demo)
+	$(RUN) python -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 \
+		--server.headless true --browser.gatherUsageStats false
 
 $(DAGSTER_HOME)/dagster.yaml:
 	@mkdir -p $(DAGSTER_HOME)

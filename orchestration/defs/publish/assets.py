@@ -31,6 +31,7 @@ from orchestration.defs.transform.assets import DBT_PROJECT
 from orchestration.lib.dbt_translator import LakehouseTranslator, layer
 from orchestration.lib.lake import Lake
 from orchestration.lib.partitions import DAILY, SINGLE_RUN
+from orchestration.lib.warehouse import exclusive_writer
 from orchestration.settings import Settings
 
 Manifest = Mapping[str, Any]
@@ -97,9 +98,10 @@ def build_publish_defs(settings: Settings) -> dg.Definitions:
     )
     def publish_gold(context: dg.AssetExecutionContext, lake: dg.ResourceParam[Lake]):
         config = serving_config(settings.data_dir, os.environ)
-        tables = read_gold(settings.duckdb_path, names)
+        with exclusive_writer(settings.duckdb_path, context.log):  # no dbt build writes meanwhile
+            tables = read_gold(settings.duckdb_path, names)
         published_at = datetime.now(timezone.utc)
-        parquet = publish_parquet(lake.fs, lake.root, tables)
+        parquet = publish_parquet(lake, tables)
         publish_serving_file(config.path, tables, published_at)
         if config.postgres_dsn:
             publish_postgres(config.postgres_dsn, config.postgres_schema, tables, published_at)

@@ -17,6 +17,7 @@ No Dagster here: the dashboard imports this module to find and open the serving 
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -82,21 +83,24 @@ def gold_parquet_path(lake_root: str, name: str) -> str:
     return f"{lake_root.rstrip('/')}/gold/{name}/data.parquet"
 
 
-def publish_parquet(fs, lake_root: str, tables: Mapping[str, pa.Table]) -> dict[str, str]:
-    """Each table as one Parquet file in the lake (`fs` is the lake's fsspec filesystem)."""
+def publish_parquet(lake, tables: Mapping[str, pa.Table]) -> dict[str, str]:
+    """Each table as one Parquet file in the lake, staged and then committed in one step by
+    the lake (a rename on a local disk, one upload on Azure), as its partitions are."""
     paths = {}
     for name, table in tables.items():
-        final = gold_parquet_path(lake_root, name)
-        fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
-        temporary = f"{final}{TEMP_MARKER}{uuid.uuid4().hex}"
+        final = gold_parquet_path(lake.root, name)
+        if lake.is_local:
+            lake.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
+            staged = f"{final}{TEMP_MARKER}{uuid.uuid4().hex}"  # beside it: the rename is atomic
+        else:
+            handle, staged = tempfile.mkstemp(prefix="gold-", suffix=".parquet")
+            os.close(handle)
         try:
-            with fs.open(temporary, "wb") as handle:
-                pq.write_table(table, handle, compression="zstd")
-            fs.mv(temporary, final)
-        except BaseException:
-            if fs.exists(temporary):
-                fs.rm(temporary)
-            raise
+            pq.write_table(table, staged, compression="zstd")
+            lake._commit(staged, final)  # to become Lake.publish_file (asked of the lake's owner)
+        finally:
+            if os.path.exists(staged):
+                os.remove(staged)
         paths[name] = final
     return paths
 

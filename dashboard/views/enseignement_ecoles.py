@@ -1,0 +1,69 @@
+"""Écoles ouvertes: schools open by commune, network and level."""
+
+import streamlit as st
+
+from dashboard import data, ui
+
+PAGE = "enseignement_ecoles"
+TITLE = "Écoles ouvertes"
+TABLE = "gld_enseignement__ecoles_ouvertes"
+RELATION = f"{data.SCHEMA}.{TABLE}"
+
+
+def queries(networks=(), levels=()) -> dict[str, data.Query]:
+    where, params = data.matching(network_code=networks, level_code=levels)
+    return {
+        "totals": (
+            f"select sum(open_school_count) as schools, count(distinct commune_nis_code) as communes "
+            f"from {RELATION} where {where}",
+            params,
+        ),
+        "by_network_level": (
+            f"select network_label, level_label, sum(open_school_count) as schools "
+            f"from {RELATION} where {where} group by all order by all",
+            params,
+        ),
+        "by_commune": (
+            f"select commune_name, network_label, level_label, open_school_count "
+            f"from {RELATION} where {where} order by commune_name, network_label, level_label",
+            params,
+        ),
+    }
+
+
+def render(connection) -> None:
+    networks = dict(connection.execute(
+        f"select distinct network_code, network_label from {RELATION} order by 1"
+    ).fetchall())
+    levels = dict(connection.execute(
+        f"select distinct level_code, level_label from {RELATION} order by 1"
+    ).fetchall())
+    left, right = st.columns(2)
+    chosen_networks = left.multiselect(
+        "Réseaux", networks, format_func=networks.get, placeholder="Tous les réseaux"
+    )
+    chosen_levels = right.multiselect(
+        "Niveaux", levels, format_func=levels.get, placeholder="Tous les niveaux"
+    )
+    result = data.run(connection, queries(chosen_networks, chosen_levels))
+
+    totals = result["totals"].iloc[0]
+    ui.metrics({
+        "Écoles ouvertes": ui.number(totals.schools),
+        "Communes avec une école": ui.number(totals.communes),
+    })
+    st.subheader("Par réseau et niveau")
+    st.bar_chart(result["by_network_level"], x="network_label", y="schools", color="level_label",
+                 x_label="réseau", y_label="écoles")
+    st.subheader("Par commune")
+    st.dataframe(
+        result["by_commune"],
+        hide_index=True,
+        use_container_width=True,
+        column_config={
+            "commune_name": "Commune",
+            "network_label": "Réseau",
+            "level_label": "Niveau",
+            "open_school_count": "Écoles ouvertes",
+        },
+    )

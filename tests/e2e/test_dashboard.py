@@ -1,0 +1,226 @@
+"""The dashboard in a real browser: headless Chromium shows the gold tables' numbers, and a
+re-publish while the dashboard is open neither blocks nor breaks it.
+
+The data directory is built by the main job (a small sample), so the serving file is the one
+the publish step wrote; expected numbers are read from the warehouse's gold tables.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.cli import run_main_job
+from orchestration.defs.publish.serving import publish_serving_file, read_gold, serving_config
+from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
+from orchestration.settings import PROJECT_ROOT, settings_for
+from tests.services import require_service
+
+pytestmark = pytest.mark.e2e
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "dashboard"
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+CHROME_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-first-run", "--window-size=1400,1900",
+)
+SUBVENTIONS = "gld_culture__subventions_mensuelles"
+GOLD_TABLES = [
+    SUBVENTIONS, "gld_culture__operateurs_par_commune", "gld_sport__affiliations",
+    "gld_enseignement__ecoles_ouvertes",
+]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Settings of a data directory where the main job ran, publishing the serving file."""
+    settings = settings_for("local", data_dir=tmp_path_factory.mktemp("data"))
+    generate(settings.sample_dir, SampleSpec(scale=0.3))
+    last = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
+    result = run_main_job(settings, SAMPLE_START, last, instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    return settings
+
+
+def gold(settings, sql) -> tuple:
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as connection:
+        return connection.execute(sql).fetchall()[0]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dashboard(built):
+    """`make dashboard`'s server on the built data directory; yields its base URL."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+         "--server.address", "127.0.0.1", "--server.port", str(port),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "LAKEHOUSE_DATA_DIR": str(built.data_dir)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, stopped as a whole below
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as response:
+                    if response.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            assert server.poll() is None, "the dashboard exited"
+            assert time.monotonic() < deadline, "the dashboard did not answer within 60 s"
+            time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_service(
+        "Chromium and chromedriver",
+        all(shutil.which(p) for p in (CHROMIUM, CHROMEDRIVER)),
+        "apt-get install -y chromium chromium-driver",
+    )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    with tempfile.TemporaryDirectory() as profile:
+        for flag in (*CHROME_FLAGS, f"--user-data-dir={profile}"):
+            options.add_argument(flag)
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+
+def as_number(text: str) -> Decimal:
+    """'11 478 058,86 €' -> Decimal('11478058.86')."""
+    return Decimal(re.sub(r"[^\d,-]", "", text).replace(",", "."))
+
+
+def shown_metrics(browser, url: str, expected: dict[str, Decimal] | None = None, timeout=60) -> dict:
+    """The page's metrics, label -> number, once every one is shown (and equals `expected`,
+    when given: the page may need a rerun to show a new version)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(url)
+
+    def metrics(driver):
+        assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]'), (
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="stException"]').text
+        )
+        found = {}
+        for metric in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stMetric"]'):
+            label, _, value = metric.text.partition("\n")
+            found[label] = as_number(value)
+        wanted = expected or {}
+        return found if found and all(found.get(k) == v for k, v in wanted.items()) else None
+
+    return WebDriverWait(browser, timeout).until(metrics)
+
+
+def screenshot(browser, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+PAGES = {
+    "culture_subventions": (
+        "select sum(requested_amount), sum(paid_amount), sum(request_count), sum(payment_count) "
+        f"from gld.{SUBVENTIONS}",
+        ["Montant demandé", "Montant payé", "Demandes", "Paiements"],
+    ),
+    "culture_operateurs": (
+        "select count(*), sum(operator_count), sum(population) "
+        "from gld.gld_culture__operateurs_par_commune",
+        ["Communes", "Opérateurs", "Habitants"],
+    ),
+    "sport_affiliations": (
+        "select sum(affiliation_count), sum(affiliation_count) filter (gender = 'F'), "
+        "sum(affiliation_count) filter (gender = 'M') from gld.gld_sport__affiliations "
+        "where season = (select max(season) from gld.gld_sport__affiliations)",
+        ["Affiliations {season}", "Genre F", "Genre M"],
+    ),
+    "enseignement_ecoles": (
+        "select sum(open_school_count), count(distinct commune_nis_code) "
+        "from gld.gld_enseignement__ecoles_ouvertes",
+        ["Écoles ouvertes", "Communes avec une école"],
+    ),
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_each_page_shows_its_gold_table_numbers(built, dashboard, browser, page):
+    sql, labels = PAGES[page]
+    season = gold(built, "select max(season) from gld.gld_sport__affiliations")[0]
+    expected = {
+        label.format(season=season): Decimal(value)
+        for label, value in zip(labels, gold(built, sql))
+    }
+    shown = shown_metrics(browser, f"{dashboard}/{page}")
+    screenshot(browser, page)
+    assert {label: shown.get(label) for label in expected} == expected
+
+
+def test_the_home_page_links_every_page_with_its_freshness(built, dashboard, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(dashboard)
+    text = WebDriverWait(browser, 60).until(
+        lambda d: d.find_element(By.TAG_NAME, "main").text.count("publiée le") == len(PAGES)
+        and d.find_element(By.TAG_NAME, "main").text
+    )
+    screenshot(browser, "overview")
+    for table in ("gld_culture__operateurs_par_commune", SUBVENTIONS):
+        assert table in text
+
+
+def test_republishing_while_the_dashboard_is_open_neither_blocks_nor_breaks_it(
+    built, dashboard, browser
+):
+    url = f"{dashboard}/culture_subventions"
+    before = shown_metrics(browser, url)
+    path = serving_config(built.data_dir, {}).path
+    tables = read_gold(built.duckdb_path, GOLD_TABLES)
+    halved = tables[SUBVENTIONS].slice(0, tables[SUBVENTIONS].num_rows // 2)
+    started = time.monotonic()
+    publish_serving_file(path, {**tables, SUBVENTIONS: halved}, datetime.now(timezone.utc))
+    assert time.monotonic() - started < 10, "publishing waited for the open dashboard"
+
+    paid = sum(halved.column("paid_amount").to_pylist())
+    assert paid != before["Montant payé"]
+    after = shown_metrics(browser, url, expected={"Montant payé": paid})
+    screenshot(browser, "culture_subventions_republished")
+    assert after["Paiements"] == sum(halved.column("payment_count").to_pylist())

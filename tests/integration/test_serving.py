@@ -1,0 +1,175 @@
+"""The serving layer on real systems: a DuckDB file, the lake on a local disk, PostgreSQL.
+
+Every target is re-published while a reader is connected: the publish must not wait for the
+reader, and the reader must see a whole version of the table, old or new.
+"""
+
+import stat
+import threading
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration.defs.publish.serving import (
+    POSTGRES_DSN_ENV,
+    SERVING_PATH_ENV,
+    connect_read_only,
+    publish_parquet,
+    publish_postgres,
+    publish_serving_file,
+    serving_config,
+)
+from orchestration.lib.lake import Lake
+from tests.services import port_open, require_service
+
+NOW = datetime(2026, 4, 1, 6, 0, tzinfo=timezone.utc)
+LATER = datetime(2026, 4, 2, 6, 0, tzinfo=timezone.utc)
+PUBLISH_TIMEOUT_S = 30
+
+
+def grants(*amounts: str) -> pa.Table:
+    return pa.table(
+        {
+            "sector_code": [f"S{i}" for i in range(len(amounts))],
+            "paid_amount": pa.array([Decimal(a) for a in amounts], pa.decimal128(18, 2)),
+        }
+    )
+
+
+def total(connection, relation="gld.grants") -> tuple:
+    return connection.execute(f"select count(*), sum(paid_amount) from {relation}").fetchall()[0]
+
+
+def run_with_timeout(function, *args) -> None:
+    """Run `function` in a thread; fail if it has not finished within PUBLISH_TIMEOUT_S."""
+    errors = []
+
+    def target():
+        try:
+            function(*args)
+        except BaseException as error:  # re-raised in the test's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(PUBLISH_TIMEOUT_S)
+    assert not thread.is_alive(), f"publish blocked for more than {PUBLISH_TIMEOUT_S} s"
+    if errors:
+        raise errors[0]
+
+
+def test_serving_config_defaults_under_the_data_directory_and_postgres_is_optional(tmp_path):
+    config = serving_config(tmp_path, {})
+    assert config.path == tmp_path / "serving" / "lakehouse.duckdb"
+    assert config.postgres_dsn is None
+    config = serving_config(tmp_path, {SERVING_PATH_ENV: "/srv/x.duckdb", POSTGRES_DSN_ENV: "host=db"})
+    assert (config.path, config.postgres_dsn, config.postgres_schema) == (
+        Path("/srv/x.duckdb"), "host=db", "gld"
+    )
+
+
+def test_serving_file_is_replaced_whole_while_a_reader_holds_the_old_one(tmp_path):
+    path = tmp_path / "serving" / "lakehouse.duckdb"
+    publish_serving_file(path, {"grants": grants("1.10", "2.20")}, NOW)
+    with connect_read_only(path) as old_reader:
+        assert total(old_reader) == (2, Decimal("3.30"))
+        run_with_timeout(publish_serving_file, path, {"grants": grants("5.00")}, LATER)
+        assert total(old_reader) == (2, Decimal("3.30")), "a reader keeps its version, whole"
+        # opened while the old reader is still open: must see the new file, not the old one
+        with connect_read_only(path) as new_reader:
+            assert total(new_reader) == (1, Decimal("5.00"))
+            assert new_reader.execute(
+                "select table_name, row_count, published_at from gld._published"
+            ).fetchall() == [("grants", 1, LATER)]
+    assert [p.name for p in path.parent.iterdir()] == [path.name], "no temporary file left"
+    assert not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+
+
+def test_failed_publish_leaves_the_published_serving_file(tmp_path):
+    path = tmp_path / "lakehouse.duckdb"
+    publish_serving_file(path, {"grants": grants("1.10")}, NOW)
+    with pytest.raises(Exception):
+        publish_serving_file(path, {"grants": grants("9.99"), 'bad"name': grants("1")}, LATER)
+    with connect_read_only(path) as reader:
+        assert total(reader) == (1, Decimal("1.10"))
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_a_missing_serving_file_says_what_to_run(tmp_path):
+    with pytest.raises(FileNotFoundError, match="make demo"):
+        connect_read_only(tmp_path / "nothing.duckdb")
+
+
+def test_gold_parquet_is_published_in_the_lake_and_replaced(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    publish_parquet(lake, {"grants": grants("1.10", "2.20")})
+    paths = publish_parquet(lake, {"grants": grants("5.00")})
+    assert paths == {"grants": f"{tmp_path}/lake/gold/grants/data.parquet"}
+    assert pq.read_table(paths["grants"]) == grants("5.00")
+    assert [p.name for p in (tmp_path / "lake/gold/grants").iterdir()] == ["data.parquet"]
+
+
+# --- PostgreSQL ---
+
+
+@pytest.fixture
+def postgres_dsn():
+    """A fresh database on the real server, dropped afterwards."""
+    require_service(
+        "PostgreSQL", port_open("127.0.0.1", 5432), "start PostgreSQL on 127.0.0.1:5432"
+    )
+    import psycopg
+
+    name = f"serving_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as admin:
+        admin.execute(f"create database {name}")
+        try:
+            yield f"host=127.0.0.1 user=postgres dbname={name}"
+        finally:
+            admin.execute(f"drop database {name} with (force)")
+
+
+def schemas(dsn) -> list[str]:
+    import psycopg
+
+    with psycopg.connect(dsn) as connection:
+        return sorted(
+            n for (n,) in connection.execute(
+                "select nspname from pg_namespace where nspname like 'gld%'"
+            ).fetchall()
+        )
+
+
+def test_postgres_republish_while_a_reader_is_in_a_transaction(postgres_dsn):
+    import psycopg
+
+    publish_postgres(postgres_dsn, "gld", {"grants": grants("1.10", "2.20")}, NOW)
+    with psycopg.connect(postgres_dsn) as reader:  # not autocommit: holds its transaction open
+        assert total(reader) == (2, Decimal("3.30"))
+        run_with_timeout(publish_postgres, postgres_dsn, "gld", {"grants": grants("5.00")}, LATER)
+        assert total(reader) in {(2, Decimal("3.30")), (1, Decimal("5.00"))}, "old or new, whole"
+        reader.commit()
+        assert total(reader) == (1, Decimal("5.00"))
+        assert reader.execute("select row_count, published_at from gld._published").fetchall() == [
+            (1, LATER)
+        ]
+    # the retired schema the reader held is dropped by the next publish
+    publish_postgres(postgres_dsn, "gld", {"grants": grants("7.00")}, LATER)
+    assert schemas(postgres_dsn) == ["gld"]
+
+
+def test_postgres_failed_publish_leaves_the_published_schema(postgres_dsn):
+    import psycopg
+
+    publish_postgres(postgres_dsn, "gld", {"grants": grants("1.10")}, NOW)
+    unsupported = pa.table({"tags": pa.array([["a"]], pa.list_(pa.string()))})
+    with pytest.raises(TypeError, match="No PostgreSQL type"):
+        publish_postgres(postgres_dsn, "gld", {"grants": grants("9.99"), "tags": unsupported}, LATER)
+    with psycopg.connect(postgres_dsn) as reader:
+        assert total(reader) == (1, Decimal("1.10"))
+    assert schemas(postgres_dsn) == ["gld"]
