@@ -35,7 +35,7 @@ def run_main_job(
     from orchestration.definitions import build_definitions
 
     definitions = build_definitions(settings)
-    job = definitions.get_job_def("main")
+    job = definitions.resolve_job_def("main")
     keys = None
     if select:
         graph = definitions.get_repository_def().asset_graph

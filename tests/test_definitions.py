@@ -106,7 +106,7 @@ def test_main_job_covers_every_asset(tmp_path):
     from orchestration.settings import settings_for
 
     definitions = build_definitions(settings_for("local", data_dir=tmp_path))
-    job = definitions.get_job_def("main")
+    job = definitions.resolve_job_def("main")
     assert job.partitions_def is not None
     assert set(job.asset_layer.executable_asset_keys) == set(
         definitions.get_repository_def().asset_graph.materializable_asset_keys

@@ -35,6 +35,24 @@ def table_relations(manifest: dict) -> dict[str, str]:
     }
 
 
+def failure_summary(events: list) -> str:
+    """What a data steward needs to read when a build fails: which checks failed."""
+    failed = sorted(
+        f"{e.asset_key.to_user_string()}: {e.check_name}"
+        for e in events
+        if isinstance(e, dg.AssetCheckResult) and not e.passed
+        and e.severity == dg.AssetCheckSeverity.ERROR
+    )
+    lines = [f"dbt build failed; nothing downstream was published, dashboards keep the "
+             f"previous gold tables."]
+    if failed:
+        lines.append(f"{len(failed)} blocking check(s) failed:")
+        lines.extend(f"  - {name}" for name in failed)
+    else:
+        lines.append("A model failed to build: see the dbt log.")
+    return "\n".join(lines)
+
+
 def _unique_id(event) -> str | None:
     if isinstance(event, (dg.Output, dg.AssetMaterialization)) and "unique_id" in event.metadata:
         return event.metadata["unique_id"].value
@@ -64,14 +82,21 @@ def build_transform_defs(settings: Settings) -> dg.Definitions:
         with exclusive_writer(settings.duckdb_path, context.log) as waited:
             if waited > 1:
                 context.log.info(f"Waited {waited:.0f} s for the warehouse writer lock.")
+            invocation = dbt.cli(
+                ["build", "--vars", json.dumps(variables)], context=context, raise_on_error=False
+            )
             # buffered so that row counts can be read once dbt has released the file
-            events = list(dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream())
+            events = list(invocation.stream())
             counts = row_counts(settings.duckdb_path, table_relations_by_id)
         for event in events:
             unique_id = _unique_id(event)
             if unique_id in counts:
                 event = event.with_metadata({**event.metadata, "dagster/row_count": counts[unique_id]})
             yield event
+        if not invocation.is_successful():
+            raise dg.Failure(description=failure_summary(events), metadata={
+                "dbt_log": dg.MetadataValue.path(str(invocation.target_path / "dbt.log")),
+            })
 
     return dg.Definitions(
         assets=[dbt_build],
