@@ -342,7 +342,7 @@ def test_text_that_is_not_utf8_is_transcoded_or_refused_clearly(local_settings):
             admin.execute(f"create database {name} encoding '{encoding}' lc_collate 'C' lc_ctype 'C' template template0")
     try:
         for name, text in ((latin1, "'Liège, Neufchâteau'"), (ascii_, "E'Li\\xe8ge'")):
-            with psycopg.connect(**PG, dbname=name, autocommit=True, client_encoding="SQL_ASCII") as db:
+            with psycopg.connect(**PG, dbname=name, autocommit=True) as db:
                 db.execute(f"create table t (id int, s text); insert into t values (1, {text})")
 
         def read(database):

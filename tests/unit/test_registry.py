@@ -69,3 +69,58 @@ def test_missing_owner_is_refused(tmp_path):
     )
     with pytest.raises(RegistryError, match="`owner:` is required"):
         load_registry(path)
+
+
+def entry(extra: str) -> str:
+    return (
+        "systems:\n  s:\n    owner: a@b.c\n    tables:\n      t:\n"
+        "        description: d\n        primary_key: [id]\n" + extra
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("        mode: snapshot\n        lookback_days: 2\n", "for incremental tables only"),
+        ("        mode: incremental\n        cursor: c\n        grain: week\n", "grain 'week'"),
+        ("        mode: snapshot\n        schema_policy: strict\n", "schema_policy 'strict'"),
+        ("        mode: snapshot\n        table: x\n        query: select 1\n", "either `query:` or `table:`"),
+    ],
+)
+def test_bad_options_name_the_entry(tmp_path, extra, message):
+    with pytest.raises(RegistryError, match=rf"systems\.s\.tables\.t: .*{message}"):
+        load_registry(write(tmp_path, entry(extra)))
+
+
+def test_options_are_read_with_their_defaults(tmp_path):
+    [spec] = load_registry(write(tmp_path, entry(
+        "        mode: incremental\n        cursor: signe_le\n        lookback_days: 3\n"
+        "        grain: month\n        schema_policy: freeze\n        table: T_CONTRAT\n"
+        "        schema: app\n        connection: crm\n"
+    )))
+    assert (spec.lookback_days, spec.grain, spec.schema_policy, spec.connection) == (3, "month", "freeze", "crm")
+    assert (spec.source.table, spec.source.namespace, spec.table) == ("T_CONTRAT", "app", "t")
+
+
+def test_every_registry_connection_is_defined_in_every_environment():
+    from orchestration.settings import ENVIRONMENTS, settings_for
+
+    for environment in ENVIRONMENTS:
+        defined = settings_for(environment).connections
+        for spec in load_registry(REGISTRY_PATH):
+            assert spec.connection in defined, f"{spec.where}: {spec.connection!r} missing in {environment}"
+
+
+def test_dbt_sources_agree_with_the_registry_on_tables_and_primary_keys():
+    import yaml
+
+    from orchestration.settings import PROJECT_ROOT
+
+    declared = {}
+    for path in (PROJECT_ROOT / "dbt/models/stg").glob("*/_*__sources.yml"):
+        for source in yaml.safe_load(path.read_text())["sources"]:
+            for table in source["tables"]:
+                key = table.get("config", {}).get("meta", {}).get("primary_key")
+                declared[(source["name"], table["name"])] = tuple(key.split(", ")) if isinstance(key, str) else tuple(key or ())
+    registry = {(s.system, s.table): s.primary_key for s in load_registry(REGISTRY_PATH)}
+    assert declared == registry

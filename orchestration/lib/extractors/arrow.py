@@ -20,6 +20,7 @@ from orchestration.lib.extractors.base import (
     Described,
     Extractor,
     ReadRequest,
+    prefetch,
     source_name,
 )
 from orchestration.lib.extractors.sql import Source, describe_sql, select_sql
@@ -70,8 +71,7 @@ class ArrowExtractor(Extractor):
                 self._url(), sql, return_type="arrow_stream", batch_size=BATCH_ROWS,
                 pre_execution_query=SESSION_SETUP.get(self.connection.type),
             )
-            for batch in reader:
-                yield conform(batch, schema)
+            yield from prefetch(conform(batch, schema) for batch in reader)
 
     def scalar(self, sql: str) -> object:
         import connectorx

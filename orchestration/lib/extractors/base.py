@@ -9,7 +9,9 @@ redacted, transient or permanent.
 from __future__ import annotations
 
 import contextlib
+import queue
 import random
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -83,6 +85,43 @@ def is_transient(error: BaseException) -> bool:
     if type(error).__name__ in ("OperationalError", "InterfaceError"):
         return True  # psycopg: the connection failed or went away without a SQLSTATE
     return any(word in str(error).lower() for word in TRANSIENT_WORDS)
+
+
+def prefetch(batches: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """`batches`, read ahead by a thread (at most `depth` waiting), so that reading the
+    source overlaps with writing Parquet; an error of the reader is raised here."""
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        slots.put((batch, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put((done, None))
+        except BaseException as error:  # handed to the consumer, raised there
+            slots.put((done, error))
+
+    reader = threading.Thread(target=read, name="extract-prefetch", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item, error = slots.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        reader.join(timeout=5)
 
 
 def source_name(source: Source) -> str:

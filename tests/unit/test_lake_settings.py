@@ -1,0 +1,117 @@
+"""The lake's root and credentials per environment: pure functions of a mapping, no I/O."""
+
+import pytest
+import yaml
+
+from orchestration.lib.lake import SNAPSHOT_READS, container_name_problem
+from orchestration.settings import (
+    ENVIRONMENTS, LAKE_AUTH_MODES, PROJECT_ROOT, SettingsError, lake_credentials, settings_for,
+)
+
+ROOT = "abfs://lake"
+SECRET = "c2VjcmV0LXZhbHVlLXRoYXQtbXVzdC1uZXZlci1sZWFr"
+ACCOUNT = {"LAKEHOUSE_LAKE_ACCOUNT": "stlakehouse"}
+
+
+@pytest.mark.parametrize(
+    "environ, mode, options",
+    [
+        (
+            {"LAKEHOUSE_LAKE_CONNECTION_STRING": f"AccountName=a;AccountKey={SECRET}"},
+            "connection string",
+            {"connection_string": f"AccountName=a;AccountKey={SECRET}"},
+        ),
+        (
+            {**ACCOUNT, "LAKEHOUSE_LAKE_ACCOUNT_KEY": SECRET},
+            "account key",
+            {"account_name": "stlakehouse", "account_key": SECRET},
+        ),
+        (
+            {**ACCOUNT, "LAKEHOUSE_LAKE_SAS_TOKEN": f"sv=2024&sig={SECRET}"},
+            "SAS token",
+            {"account_name": "stlakehouse", "sas_token": f"sv=2024&sig={SECRET}"},
+        ),
+        (
+            {**ACCOUNT, "LAKEHOUSE_LAKE_TENANT_ID": "t", "LAKEHOUSE_LAKE_CLIENT_ID": "c",
+             "LAKEHOUSE_LAKE_CLIENT_SECRET": SECRET},
+            "service principal",
+            {"account_name": "stlakehouse", "tenant_id": "t", "client_id": "c", "client_secret": SECRET},
+        ),
+        (ACCOUNT, "DefaultAzureCredential", {"account_name": "stlakehouse"}),
+    ],
+)
+def test_each_mode_gives_the_adlfs_options_and_hides_its_secret(environ, mode, options):
+    credentials = lake_credentials(ROOT, environ)
+    assert credentials.mode == mode
+    assert credentials.options == {**options, "anon": False}
+    assert set(credentials.variables) == set(environ)
+    assert SECRET not in repr(credentials) and SECRET not in credentials.describe()
+    if any(SECRET in value for value in environ.values()):
+        assert SECRET not in credentials.redact(f"failed with {environ} and {SECRET}")
+
+
+def test_a_local_lake_needs_no_credentials():
+    assert lake_credentials("/data/lake", {"LAKEHOUSE_LAKE_ACCOUNT_KEY": SECRET}).options == {}
+
+
+@pytest.mark.parametrize(
+    "environ, names",
+    [
+        ({}, ["LAKEHOUSE_LAKE_ACCOUNT"]),
+        ({"LAKEHOUSE_LAKE_ACCOUNT_KEY": SECRET}, ["LAKEHOUSE_LAKE_ACCOUNT"]),
+        ({**ACCOUNT, "LAKEHOUSE_LAKE_CLIENT_ID": "c"},
+         ["LAKEHOUSE_LAKE_TENANT_ID", "LAKEHOUSE_LAKE_CLIENT_SECRET"]),
+    ],
+)
+def test_a_missing_credential_names_the_variables_to_set(environ, names):
+    with pytest.raises(SettingsError) as raised:
+        lake_credentials(ROOT, environ)
+    assert all(name in str(raised.value) for name in names)
+    assert SECRET not in str(raised.value)
+
+
+def test_two_modes_at_once_are_an_error_that_names_both():
+    environ = {**ACCOUNT, "LAKEHOUSE_LAKE_ACCOUNT_KEY": SECRET, "LAKEHOUSE_LAKE_SAS_TOKEN": SECRET}
+    with pytest.raises(SettingsError, match="account key.*SAS token") as raised:
+        lake_credentials(ROOT, environ)
+    assert SECRET not in str(raised.value)
+
+
+def test_settings_resolve_credentials_only_when_the_lake_is_opened():
+    settings = settings_for("prod")  # nothing set: building settings must not fail
+    assert settings.lake_root == "abfs://lake" and settings.dbt_target == "azure"
+    with pytest.raises(SettingsError, match="LAKEHOUSE_LAKE_ACCOUNT"):
+        settings.open_lake()
+
+
+def test_secrets_stay_out_of_the_settings_repr():
+    settings = settings_for("ci", environ={"LAKEHOUSE_LAKE_CONNECTION_STRING": SECRET})
+    assert SECRET not in repr(settings)
+
+
+def test_lake_root_override_must_suit_the_dbt_target(tmp_path):
+    assert settings_for("ci", environ={"LAKEHOUSE_LAKE_ROOT": "abfs://other/x"}).lake_root == "abfs://other/x"
+    with pytest.raises(SettingsError, match="abfs:// URL"):
+        settings_for("ci", environ={"LAKEHOUSE_LAKE_ROOT": str(tmp_path)})
+    with pytest.raises(SettingsError, match="local path"):
+        settings_for("local", environ={"LAKEHOUSE_LAKE_ROOT": "abfs://lake"})
+
+
+@pytest.mark.parametrize("name, valid", [
+    ("lake", True), ("my-lake-01", True), ("ab", False), ("Lake", False), ("my_lake", False),
+    ("-lake", False), ("lake-", False), ("la--ke", False), ("x" * 64, False),
+])
+def test_container_names_follow_azure_rules(name, valid):
+    assert (container_name_problem(name) is None) == valid
+
+
+def test_dbt_profile_passes_every_lake_variable_and_the_snapshot_read_options():
+    profile = yaml.safe_load((PROJECT_ROOT / "dbt" / "profiles.yml").read_text())["lakehouse"]
+    entry = profile["outputs"]["azure"]["filesystems"][0]
+    variables = {"LAKEHOUSE_LAKE_ACCOUNT": "account_name"} | {
+        name: option for names in LAKE_AUTH_MODES.values() for name, option in names.items()
+    }
+    for name, option in variables.items():
+        assert entry[option] == f"{{{{ env_var('{name}', '') }}}}"
+    assert {k: entry[k] for k in SNAPSHOT_READS} == dict(SNAPSHOT_READS)
+    assert {settings_for(e).dbt_target for e in ENVIRONMENTS} <= set(profile["outputs"])
