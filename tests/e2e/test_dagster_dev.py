@@ -88,7 +88,10 @@ def test_dagster_dev_serves_lineage_from_source_to_gold(tmp_path: Path):
         return seen
 
     gold = [k for k in upstream if k.startswith("gld/")]
-    assert gold
-    for key in gold:
-        assert any(a.startswith("raw/") for a in ancestors(key)), key
-    assert "raw/subventions/paiement" in ancestors("gld/gld_culture__subventions_mensuelles")
+    dashboards = [k for k in upstream if k.startswith("dashboard/")]
+    assert gold and dashboards
+    for key in gold + dashboards:
+        assert any(a.startswith("source/") for a in ancestors(key)), key
+    assert {"source/subventions/paiement", "raw/subventions/paiement"} <= ancestors(
+        "dashboard/culture_subventions"
+    )

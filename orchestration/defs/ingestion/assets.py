@@ -148,6 +148,7 @@ def _iso(value: object) -> str:
 def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
     @dg.asset(
         key=spec.asset_key,
+        deps=[source_table_spec(spec)],
         group_name=f"raw_{spec.system}",
         description=spec.description,
         owners=[spec.owner],
@@ -195,5 +196,19 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
     return _ingest
 
 
+def source_table_spec(spec: TableSpec) -> dg.AssetSpec:
+    """The table in its source system, outside the platform: where lineage starts."""
+    return dg.AssetSpec(
+        key=dg.AssetKey(["source", spec.system, spec.table]),
+        group_name=f"raw_{spec.system}",
+        description=f"{spec.description} In the source system `{spec.system}`.",
+        owners=[spec.owner],
+        metadata={"connection": spec.connection},
+    )
+
+
 def build_ingestion_defs(registry_path: Path = REGISTRY_PATH) -> dg.Definitions:
-    return dg.Definitions(assets=[build_ingestion_asset(s) for s in load_registry(registry_path)])
+    specs = load_registry(registry_path)
+    return dg.Definitions(
+        assets=[source_table_spec(s) for s in specs] + [build_ingestion_asset(s) for s in specs]
+    )
