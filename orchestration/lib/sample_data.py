@@ -74,6 +74,13 @@ SCHEMAS: dict[str, dict[str, dict[str, str]]] = {
             "federation": "TEXT",
             "code_nis_commune": "TEXT",
         },
+        # not in the shipped ingestion registry: the README's analyst guide lands it
+        "federation": {
+            "federation": "TEXT",
+            "discipline": "TEXT",
+            "olympique": "BOOLEAN",
+            "fondee_en": "INTEGER",
+        },
         "affiliation": {
             "id_affiliation": "INTEGER",
             "id_club": "INTEGER",
@@ -120,6 +127,16 @@ SECTORS = ["THEATRE", "MUSIQUE", "DANSE", "ARTS_PLASTIQUES", "LECTURE_PUBLIQUE",
 NETWORKS = ["WBE", "OS", "LS"]
 LEVELS = ["FONDAMENTAL", "SECONDAIRE", "SPECIALISE"]
 FEDERATIONS = ["AWBB basket", "ACFF football", "LFH hockey", "FFBT tennis de table", "LBFA athletisme"]
+# (federation as clubs name it, discipline, olympic discipline, year founded)
+FEDERATION_ROWS = [
+    ("AWBB basket", "basket", True, 1922),
+    ("ACFF football", "football", True, 1895),
+    ("LFH hockey", "hockey", True, 1907),
+    ("FFBT tennis de table", "tennis de table", True, 1937),
+    ("LBFA athletisme", "athletisme", True, 1889),
+    ("FWB petanque", "petanque", False, 1976),
+]
+GUIDE_TABLES = {("sport", "federation")}  # landed by following the README guide
 SEASONS = ["2024-2025", "2025-2026"]
 STATUSES = ["soumise", "acceptee", "refusee"]
 
@@ -258,11 +275,13 @@ def generate_rows(spec: SampleSpec) -> dict[str, dict[str, list[tuple]]]:
     return {
         "denodo": {"bv_commune": communes, "bv_etablissement": schools},
         "subventions": {"operateur": operators, "demande": requests, "paiement": payments},
-        "sport": {"club": clubs, "affiliation": affiliations},
+        "sport": {"club": clubs, "federation": FEDERATION_ROWS, "affiliation": affiliations},
     }
 
 
 def _sqlite_value(value):
+    if isinstance(value, bool):
+        return int(value)
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):

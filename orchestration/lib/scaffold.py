@@ -165,14 +165,14 @@ def scaffold(
     declared = next((t for t in source.get("tables") or [] if t["name"] == spec.table), None)
     if declared is None:
         declared = source_entry(spec, schema)
-        _append_item(
+        add_to_section(
             sources_path, declared, "sources", indent=6, where=lambda d: d["sources"][-1]["tables"]
         )
     described = {c["name"]: c.get("description", "") for c in declared.get("columns", [])}
 
     entry = model_entry(spec, model, schema, described)
     if models_path.exists():
-        _append_item(models_path, entry, "models", indent=2, where=lambda d: d["models"])
+        add_to_section(models_path, entry, "models", indent=2, where=lambda d: d["models"])
     else:
         models_path.write_text(yaml.safe_dump({"version": 2, "models": [entry]}, sort_keys=False))
     sql_path.write_text(staging_sql(spec, schema))
@@ -183,7 +183,7 @@ def _load(path: Path) -> dict | None:
     return yaml.safe_load(path.read_text()) if path.exists() else None
 
 
-def _append_item(path: Path, item: dict, section: str, indent: int, where) -> None:
+def add_to_section(path: Path, item: dict, section: str, indent: int, where) -> None:
     """Insert `item` at the end of the top-level `section` of a YAML file, keeping its
     comments; the result is parsed back and the file restored if `item` did not land last
     in `where(document)`."""
