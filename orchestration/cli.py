@@ -73,7 +73,8 @@ def print_summary(settings: Settings) -> None:
         f"Query them with: .venv/bin/python -c \"import duckdb; "
         f"print(duckdb.connect('{settings.duckdb_path}', read_only=True)"
         f".sql('from gld.gld_culture__subventions_mensuelles limit 10'))\"\n"
-        "Explore the asset graph with: make dev"
+        "See them in the dashboard: make dashboard (http://127.0.0.1:8501)\n"
+        "Explore the asset graph and lineage: make dev (http://127.0.0.1:3000)"
     )
 
 
@@ -133,7 +134,6 @@ def scaffold_staging_model(settings: Settings, name: str, entity: str | None) ->
     import pyarrow.parquet as pq
 
     from orchestration.defs.ingestion.assets import REGISTRY_PATH
-    from orchestration.lib.lake import Lake
     from orchestration.lib.registry import load_registry
     from orchestration.lib.scaffold import ScaffoldError, scaffold
 
@@ -141,7 +141,7 @@ def scaffold_staging_model(settings: Settings, name: str, entity: str | None) ->
     if spec is None:
         print(f"{name} is not in {REGISTRY_PATH}: add its entry there first.", file=sys.stderr)
         return 2
-    lake = Lake(settings.lake_root)
+    lake = settings.open_lake()
     days = lake.partition_days(spec.system, spec.table)
     if not days:
         print(
@@ -175,6 +175,7 @@ def build_docs(settings: Settings) -> int:
         str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--static",
         "--project-dir", str(DBT_PROJECT.project_dir),
         "--profiles-dir", str(DBT_PROJECT.profiles_dir),
+        "--target", settings.dbt_target,
         "--vars", json.dumps(dbt_vars(settings, window)),
     ]
     if subprocess.run(command).returncode:
