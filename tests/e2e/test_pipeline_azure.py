@@ -1,11 +1,12 @@
-"""The whole pipeline with the lake on Azurite (environment `ci`) gives the gold tables of a local run.
+"""The whole pipeline in environment `ci` gives the gold tables of a local run.
 
-Both runs read the same generated SQLite sources, so the only difference is the lake: a local
-folder, or a blob container that ingestion writes through adlfs and dbt reads through the
-abfs filesystem of dbt/profiles.yml. No secret may reach Dagster's events or dbt's artifacts.
+`ci` is the production shape on this machine: the sample loaded into the real PostgreSQL
+(`subventions`, and `referentiel` read as Denodo over the PostgreSQL wire protocol) and
+MariaDB (`sport`) servers, the lake in a blob container on Azurite written through adlfs and
+read by dbt through the abfs filesystem of dbt/profiles.yml. The local run reads the same
+sample from SQLite into a local folder. No secret may reach Dagster's events or dbt's files.
 """
 
-import dataclasses
 import os
 import time
 from datetime import timedelta
@@ -15,12 +16,63 @@ import duckdb
 import pytest
 
 from orchestration.cli import run_main_job
-from orchestration.lib.sample_data import SAMPLE_START, SampleSpec, generate
+import psycopg
+import pymysql
+
+from orchestration.lib.sample_data import (
+    SAMPLE_START,
+    SampleSpec,
+    generate,
+    load_mysql,
+    load_postgres,
+)
 from orchestration.settings import PROJECT_ROOT, settings_for
 from tests.azurite import ACCOUNT_KEY
+from tests.services import port_open, require_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.azurite]
 LAST_DAY = SAMPLE_START + timedelta(days=29)
+SAMPLE = SampleSpec(scale=0.3)
+# the `ci` block of orchestration/connections.yml: database -> (engine, system loaded into it)
+CI_DATABASES = {"referentiel": ("postgres", "denodo"), "subventions": ("postgres", "subventions"),
+                "sport": ("mysql", "sport")}
+
+
+@pytest.fixture
+def ci_source_databases():
+    """The sample in the databases the `ci` environment reads; dropped afterwards."""
+    require_service("PostgreSQL", port_open("127.0.0.1", 5432), "start it on 127.0.0.1:5432")
+    require_service("MariaDB", port_open("127.0.0.1", 3306), "start it on 127.0.0.1:3306")
+    pg_admin = psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True)
+    my_admin = pymysql.connect(host="127.0.0.1", user="root", password="", autocommit=True)
+
+    def drop_all():
+        for database, (engine, _) in CI_DATABASES.items():
+            if engine == "postgres":
+                pg_admin.execute(f'drop database if exists "{database}" with (force)')
+            else:
+                my_admin.cursor().execute(f"drop database if exists `{database}`")
+
+    drop_all()
+    try:
+        for database, (engine, system) in CI_DATABASES.items():
+            if engine == "postgres":
+                pg_admin.execute(f'create database "{database}"')
+                with psycopg.connect(host="127.0.0.1", user="postgres", dbname=database) as c:
+                    load_postgres(c, system, SAMPLE)
+            else:
+                my_admin.cursor().execute(f"create database `{database}`")
+                c = pymysql.connect(host="127.0.0.1", user="root", password="", database=database)
+                try:
+                    load_mysql(c, system, SAMPLE)
+                    c.commit()
+                finally:
+                    c.close()
+        yield
+    finally:
+        drop_all()
+        pg_admin.close()
+        my_admin.close()
 
 
 def gold_tables(settings):
@@ -37,21 +89,19 @@ def gold_tables(settings):
         }
 
 
-def test_pipeline_on_azurite_gives_the_gold_tables_of_the_local_run(
-    tmp_path, lake_environ, monkeypatch
+def test_ci_environment_gives_the_gold_tables_of_the_local_run(
+    tmp_path, lake_environ, monkeypatch, ci_source_databases
 ):
     started = time.time()
     local = settings_for("local", data_dir=tmp_path / "local")
-    generate(local.sample_dir, SampleSpec(scale=0.3))
+    generate(local.sample_dir, SAMPLE)
     assert run_main_job(local, SAMPLE_START, LAST_DAY, instance=dg.DagsterInstance.ephemeral()).success
 
     for name, value in lake_environ.items():
         monkeypatch.setenv(name, value)  # the dbt subprocess reads them (dbt/profiles.yml)
-    on_azurite = dataclasses.replace(
-        settings_for("ci", data_dir=tmp_path / "ci", environ=os.environ),
-        connections=local.connections,  # the sample's SQLite files: the sources are not under test
-    )
+    on_azurite = settings_for("ci", data_dir=tmp_path / "ci", environ=os.environ)
     assert on_azurite.lake_root.startswith("abfs://") and on_azurite.dbt_target == "azure"
+    assert {c.type for c in on_azurite.connections.values()} == {"denodo", "postgres", "mysql"}
     result = run_main_job(on_azurite, SAMPLE_START, LAST_DAY, instance=dg.DagsterInstance.ephemeral())
     assert result.success, [e.message for e in result.all_events if e.is_failure]
 
