@@ -144,7 +144,14 @@ class Lake:
         batches: Iterable[pa.RecordBatch],
     ) -> PublishedPartition:
         """Stream `batches` into the partition of `day` and publish it atomically."""
-        final = self.partition_path(system, table, day)
+        return self.publish_file(self.partition_path(system, table, day), schema, batches)
+
+    def publish_file(
+        self, final: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
+    ) -> PublishedPartition:
+        """Stream `batches` into the Parquet file `final` (a path under the lake's root) and
+        publish it in one step: staged beside it and renamed on a local disk, staged locally
+        and uploaded as one blob on Azure. On failure the published file is unchanged."""
         if self.is_local:
             self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
             self._remove_leftovers(final)

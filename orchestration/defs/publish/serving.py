@@ -17,7 +17,6 @@ No Dagster here: the dashboard imports this module to find and open the serving 
 from __future__ import annotations
 
 import os
-import tempfile
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 SCHEMA = "gld"
 PUBLISHED = "_published"  # one row per table: its row count and when it was published
@@ -84,25 +82,11 @@ def gold_parquet_path(lake_root: str, name: str) -> str:
 
 
 def publish_parquet(lake, tables: Mapping[str, pa.Table]) -> dict[str, str]:
-    """Each table as one Parquet file in the lake, staged and then committed in one step by
-    the lake (a rename on a local disk, one upload on Azure), as its partitions are."""
-    paths = {}
-    for name, table in tables.items():
-        final = gold_parquet_path(lake.root, name)
-        if lake.is_local:
-            lake.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
-            staged = f"{final}{TEMP_MARKER}{uuid.uuid4().hex}"  # beside it: the rename is atomic
-        else:
-            handle, staged = tempfile.mkstemp(prefix="gold-", suffix=".parquet")
-            os.close(handle)
-        try:
-            pq.write_table(table, staged, compression="zstd")
-            lake._commit(staged, final)  # to become Lake.publish_file (asked of the lake's owner)
-        finally:
-            if os.path.exists(staged):
-                os.remove(staged)
-        paths[name] = final
-    return paths
+    """Each table as one Parquet file in the lake, published in one step as partitions are."""
+    return {
+        name: lake.publish_file(gold_parquet_path(lake.root, name), table.schema, table.to_batches()).path
+        for name, table in tables.items()
+    }
 
 
 # --- (b) the serving file ---
