@@ -1,0 +1,55 @@
+"""A snapshot of the asset graph, so that any change to it shows up in review.
+
+The snapshot holds, per asset: dependencies, checks, partitioning, automation condition,
+owners, group and kinds. After an intended change, refresh it with
+`UPDATE_SNAPSHOTS=1 make test` and commit tests/snapshots/definitions.json with the change.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from orchestration.definitions import build_definitions
+from orchestration.settings import settings_for
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
+
+
+def describe_graph(definitions) -> dict:
+    graph = definitions.get_repository_def().asset_graph
+    checks: dict[str, list[str]] = {}
+    for check in graph.asset_check_keys:
+        checks.setdefault(check.asset_key.to_user_string(), []).append(check.name)
+    assets = {}
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        name = key.to_user_string()
+        condition = node.automation_condition
+        assets[name] = {
+            "group": node.group_name,
+            "kinds": sorted(node.kinds),
+            "owners": list(node.owners),
+            "deps": sorted(k.to_user_string() for k in node.parent_keys),
+            "partitions": type(node.partitions_def).__name__ if node.partitions_def else None,
+            "automation": condition.get_label() or type(condition).__name__ if condition else None,
+            "materializable": node.is_materializable,
+            "checks": sorted(checks.get(name, [])),
+        }
+    jobs = sorted(job.name for job in definitions.resolve_all_job_defs() if not job.name.startswith("__"))
+    schedules = sorted(s.name for s in definitions.schedules or [])
+    sensors = sorted(s.name for s in definitions.sensors or [])
+    return {"assets": assets, "jobs": jobs, "schedules": schedules, "sensors": sensors}
+
+
+def test_asset_graph_matches_the_reviewed_snapshot(tmp_path):
+    current = describe_graph(build_definitions(settings_for("local", data_dir=tmp_path)))
+    text = json.dumps(current, indent=1, sort_keys=True) + "\n"
+    if not SNAPSHOT.exists() and os.environ.get("CI"):
+        raise AssertionError(f"{SNAPSHOT} is missing: generate it with UPDATE_SNAPSHOTS=1 and commit it")
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
+        SNAPSHOT.write_text(text)
+    recorded = json.loads(SNAPSHOT.read_text())
+    assert current == recorded, (
+        "The asset graph changed. If that is intended, run `UPDATE_SNAPSHOTS=1 make test` and "
+        "commit tests/snapshots/definitions.json so reviewers see the change."
+    )
