@@ -8,26 +8,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from orchestration.cli import run_main_job
 from orchestration.lib.sample_data import SAMPLE_START, SampleSpec, generate
 from orchestration.settings import PROJECT_ROOT, settings_for
+from tests.gold import gold_tables
 
 pytestmark = pytest.mark.e2e
 FIRST = SAMPLE_START
-
-
-def gold_tables(duckdb_path: Path) -> dict[str, list]:
-    with duckdb.connect(str(duckdb_path), read_only=True) as connection:
-        names = [n for (n,) in connection.execute(
-            "select table_name from information_schema.tables where table_schema = 'gld'"
-        ).fetchall()]
-        return {
-            n: sorted(connection.execute(f"select * from gld.{n}").fetchall(), key=repr)
-            for n in names
-        }
 
 
 def dagster_home(tmp_path: Path, day: date) -> Path:

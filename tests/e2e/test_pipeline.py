@@ -15,6 +15,7 @@ import pytest
 from orchestration.cli import run_main_job
 from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate, generate_rows
 from orchestration.settings import settings_for
+from tests.gold import gold_tables
 
 pytestmark = pytest.mark.e2e
 LAST_DAY = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
@@ -96,23 +97,13 @@ def test_affiliations_per_gender(built, source):
     assert dict(actual) == dict(expected)
 
 
-def gold_tables(settings):
-    names = [
-        n
-        for (n,) in query(
-            settings, "select table_name from information_schema.tables where table_schema='gld'"
-        )
-    ]
-    return {n: sorted(query(settings, f"select * from gld.{n}"), key=repr) for n in names}
-
-
 def test_rerunning_a_partition_gives_identical_gold_tables(tmp_path):
     settings = settings_for("local", data_dir=tmp_path / "data")
     generate(settings.sample_dir, SampleSpec(scale=0.3))
     instance = dg.DagsterInstance.ephemeral()
     day = date(2026, 2, 10)
     assert run_main_job(settings, SAMPLE_START, day, instance=instance).success
-    first = gold_tables(settings)
+    first = gold_tables(settings.duckdb_path)
     assert run_main_job(settings, day, day, instance=instance).success
-    assert gold_tables(settings) == first
+    assert gold_tables(settings.duckdb_path) == first
     assert len(first) >= 2 and all(first.values())

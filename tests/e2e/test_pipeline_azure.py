@@ -12,7 +12,6 @@ import time
 from datetime import timedelta
 
 import dagster as dg
-import duckdb
 import pytest
 
 from orchestration.cli import run_main_job
@@ -28,6 +27,7 @@ from orchestration.lib.sample_data import (
 )
 from orchestration.settings import PROJECT_ROOT, settings_for
 from tests.azurite import ACCOUNT_KEY
+from tests.gold import gold_tables
 from tests.services import port_open, require_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.azurite]
@@ -75,20 +75,6 @@ def ci_source_databases():
         my_admin.close()
 
 
-def gold_tables(settings):
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as connection:
-        names = [
-            n
-            for (n,) in connection.execute(
-                "select table_name from information_schema.tables where table_schema = 'gld'"
-            ).fetchall()
-        ]
-        return {
-            n: sorted(connection.execute(f"select * from gld.{n}").fetchall(), key=repr)
-            for n in names
-        }
-
-
 def test_ci_environment_gives_the_gold_tables_of_the_local_run(
     tmp_path, lake_environ, monkeypatch, ci_source_databases
 ):
@@ -107,9 +93,9 @@ def test_ci_environment_gives_the_gold_tables_of_the_local_run(
 
     lake = on_azurite.open_lake()
     assert lake.partition_days("subventions", "paiement")[-1] == LAST_DAY
-    gold = gold_tables(on_azurite)
+    gold = gold_tables(on_azurite.duckdb_path)
     assert len(gold) >= 4 and all(gold.values())
-    assert gold == gold_tables(local)
+    assert gold == gold_tables(local.duckdb_path)
 
     # the account key is in the connection string: it must not leak anywhere we record
     events = "\n".join(repr(event) for event in result.all_events)

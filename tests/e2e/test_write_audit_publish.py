@@ -11,19 +11,16 @@ from orchestration.cli import run_main_job
 from orchestration.defs.publish.serving import connect_read_only, serving_config
 from orchestration.lib.sample_data import SAMPLE_START, SampleSpec, generate
 from orchestration.settings import settings_for
+from tests.gold import read_gold
 
 pytestmark = pytest.mark.e2e
 DAY = date(2026, 1, 6)
 
 
 def served(path) -> dict[str, list]:
-    connection = connect_read_only(path)
+    connection = connect_read_only(path)  # as the dashboard reads it
     try:
-        names = [n for (n,) in connection.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'gld' and table_name like 'gld_%'"
-        ).fetchall()]
-        return {n: sorted(connection.execute(f"select * from gld.{n}").fetchall(), key=repr) for n in names}
+        return read_gold(connection)
     finally:
         connection.close()
 
