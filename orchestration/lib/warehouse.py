@@ -1,10 +1,15 @@
-"""The DuckDB warehouse file: one writer at a time, and row counts read after a build.
+"""The DuckDB warehouse file: one builder at a time, and row counts read after a build.
 
 DuckDB lets one process write a database file, and a second writer fails at once on the
 file lock. Runs of different partitions may overlap (backfills, the multiprocess executor,
-a schedule catching up), so every dbt build takes an exclusive advisory lock beside the
-file first and waits its turn. This also keeps the first build of an incremental model
-from racing with itself. Ingestion steps do not touch the file and stay parallel.
+a schedule catching up), so every dbt build (and the publication that reads the warehouse)
+takes an exclusive advisory lock beside the file first and waits its turn. This also keeps
+the first build of an incremental model from racing with itself.
+
+Ingestion takes the same lock *shared*: extractions run in parallel with each other, but
+never while a build reads the lake, because DuckDB reading through fsspec opens a Parquet
+file twice and a partition rewritten in between can be read torn (docs/lake.md). The lock
+is a file lock: it holds for runs on one host, which is how this platform runs Dagster.
 """
 
 from __future__ import annotations
@@ -24,17 +29,31 @@ def lock_path(duckdb_path: Path) -> Path:
 
 @contextmanager
 def exclusive_writer(duckdb_path: Path, log=None) -> Iterator[float]:
-    """Hold the warehouse's writer lock for the block; yields the seconds spent waiting."""
+    """Hold the warehouse's lock alone for the block (dbt builds, publication); yields the
+    seconds spent waiting."""
+    with _lock(duckdb_path, fcntl.LOCK_EX, log) as waited:
+        yield waited
+
+
+@contextmanager
+def lake_writer(duckdb_path: Path, log=None) -> Iterator[float]:
+    """Hold the warehouse's lock shared with other extractions, never with a build."""
+    with _lock(duckdb_path, fcntl.LOCK_SH, log) as waited:
+        yield waited
+
+
+@contextmanager
+def _lock(duckdb_path: Path, mode: int, log) -> Iterator[float]:
     path = lock_path(duckdb_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as handle:
         started = time.monotonic()
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, mode | fcntl.LOCK_NB)
         except BlockingIOError:
             if log:
-                log.info(f"Waiting for another run to finish writing {duckdb_path.name}...")
-            fcntl.flock(handle, fcntl.LOCK_EX)
+                log.info(f"Waiting for another run to finish with {duckdb_path.name}...")
+            fcntl.flock(handle, mode)
         try:
             yield time.monotonic() - started
         finally:

@@ -28,6 +28,7 @@ from orchestration.lib.extractors import ExtractError, ReadRequest, open_extract
 from orchestration.lib.lake import Lake
 from orchestration.lib.partitions import DAILY, SINGLE_RUN
 from orchestration.lib.registry import TableSpec, load_registry
+from orchestration.lib.warehouse import lake_writer
 from orchestration.settings import Settings
 
 REGISTRY_PATH = Path(__file__).with_name("registry.yml")
@@ -173,9 +174,11 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
         settings: dg.ResourceParam[Settings],
     ) -> dg.MaterializeResult:
         window = context.partition_time_window
-        report = ingest(
-            spec, settings, lake, window.start.date(), window.end.date(), os.environ, context.log.info
-        )
+        with lake_writer(settings.duckdb_path, context.log):  # never while dbt reads the lake
+            report = ingest(
+                spec, settings, lake, window.start.date(), window.end.date(), os.environ,
+                context.log.info,
+            )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": report.rows,
