@@ -51,12 +51,20 @@ def run_main_job(
     )
 
 
-def gold_summary(settings: Settings) -> list[tuple[str, int]]:
-    """(relation, row count) of every gold table in the DuckDB warehouse."""
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as connection:
+def serving_file(settings: Settings) -> Path:
+    import os
+
+    from orchestration.defs.publish.serving import serving_config
+
+    return serving_config(settings.data_dir, os.environ).path
+
+
+def gold_summary(path: Path) -> list[tuple[str, int]]:
+    """(relation, row count) of every gold table in a DuckDB file (the serving file)."""
+    with duckdb.connect(str(path), read_only=True) as connection:
         tables = connection.execute(
             "select table_name from information_schema.tables "
-            "where table_schema = 'gld' order by table_name"
+            "where table_schema = 'gld' and table_name like 'gld%' order by table_name"
         ).fetchall()
         return [
             (f"gld.{name}", connection.execute(f'select count(*) from gld."{name}"').fetchone()[0])
@@ -65,13 +73,15 @@ def gold_summary(settings: Settings) -> list[tuple[str, int]]:
 
 
 def print_summary(settings: Settings) -> None:
-    print(f"\nGold tables in {settings.duckdb_path}:")
-    for relation, rows in gold_summary(settings):
+    published = serving_file(settings)
+    print(f"\nGold tables published for dashboards in {published}:")
+    for relation, rows in gold_summary(published):
         print(f"  {relation:<50} {rows:>8} rows")
     print(
-        f"\nLake: {settings.lake_root}\n"
-        f"Query them with: .venv/bin/python -c \"import duckdb; "
-        f"print(duckdb.connect('{settings.duckdb_path}', read_only=True)"
+        f"\nLake: {settings.lake_root} (gold Parquet under gold/)\n"
+        f"Warehouse (dbt builds here): {settings.duckdb_path}\n"
+        f"Query the published gold (read-only, never blocks a build): .venv/bin/python -c "
+        f"\"import duckdb; print(duckdb.connect('{published}', read_only=True)"
         f".sql('from gld.gld_culture__subventions_mensuelles limit 10'))\"\n"
         "See them in the dashboard: make dashboard (http://127.0.0.1:8501)\n"
         "Explore the asset graph and lineage: make dev (http://127.0.0.1:3000)"
