@@ -23,7 +23,6 @@ SCHEDULED_PREFIX = "raw"  # ingestion assets: on a schedule; the rest follows th
 FRESHNESS_PREFIXES = ("raw", "gld")
 FRESHNESS_DEADLINE_CRON = "0 7 * * *"  # the previous day's partition must be there by 07:00
 TIMEZONE = "Europe/Brussels"
-INGESTION_HOUR = 5  # UTC: the previous day's partition, extracted before office hours
 
 MAIN_JOB = dg.define_asset_job(
     "main",
@@ -60,8 +59,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=freshness_checks,
         jobs=[MAIN_JOB, INGESTION_JOB],
         schedules=[
-            dg.build_schedule_from_partitioned_job(
-                INGESTION_JOB, hour_of_day=INGESTION_HOUR, minute_of_hour=0
+            dg.build_schedule_from_partitioned_job(  # settings.INGESTION_TIME, per environment
+                INGESTION_JOB,
+                hour_of_day=settings.ingestion_time[0],
+                minute_of_hour=settings.ingestion_time[1],
             )
         ],
         sensors=[

@@ -51,12 +51,20 @@ DBT_TARGET: Mapping[str, str] = {
     "staging": "azure",
     "prod": "azure",
 }
+# When the `ingestion` schedule extracts the previous day's partition (UTC, hour and minute)
+INGESTION_TIME: Mapping[str, tuple[int, int]] = {
+    "local": (5, 0),
+    "ci": (5, 0),
+    "staging": (4, 0),
+    "prod": (4, 30),
+}
 # connection name (used by the ingestion registry) -> definition, from connections.yml
 SOURCE_CONNECTIONS: Mapping[str, Mapping[str, dict]] = yaml.safe_load(CONNECTIONS_PATH.read_text())
 CONCERNS: Mapping[str, Mapping[str, object]] = {
     "LAKE_ROOT": LAKE_ROOT,
     "DUCKDB_PATH": DUCKDB_PATH,
     "DBT_TARGET": DBT_TARGET,
+    "INGESTION_TIME": INGESTION_TIME,
     "SOURCE_CONNECTIONS": SOURCE_CONNECTIONS,
 }
 
@@ -126,6 +134,7 @@ class Settings:
     duckdb_path: Path
     dbt_target: str
     connections: Mapping[str, ConnectionSpec]
+    ingestion_time: tuple[int, int]
     # the LAKEHOUSE_LAKE_* variables only, resolved when the lake is opened
     lake_environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -170,6 +179,7 @@ def settings_for(
         lake_root=lake_root,
         duckdb_path=data_dir / DUCKDB_PATH[environment],
         dbt_target=DBT_TARGET[environment],
+        ingestion_time=INGESTION_TIME[environment],
         connections=_resolve_paths(
             parse_connections(SOURCE_CONNECTIONS[environment], f"connections.yml: {environment}"),
             data_dir,

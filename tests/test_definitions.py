@@ -127,3 +127,13 @@ def test_models_link_to_their_documentation(manifest, graph):
     for node in nodes(manifest, "model"):
         link = graph.get(model_key(node)).metadata["documentation"].value
         assert link.endswith(f"static_index.html#!/model/{node['unique_id']}")
+
+
+def test_ingestion_schedule_follows_the_environment_settings(tmp_path):
+    from orchestration.settings import INGESTION_TIME, settings_for
+
+    for environment in ("local", "prod"):
+        definitions = build_definitions(settings_for(environment, data_dir=tmp_path))
+        [schedule] = definitions.schedules
+        hour, minute = INGESTION_TIME[environment]
+        assert schedule.cron_schedule == f"{minute} {hour} * * *"
