@@ -134,6 +134,6 @@ def test_ingestion_schedule_follows_the_environment_settings(tmp_path):
 
     for environment in ("local", "prod"):
         definitions = build_definitions(settings_for(environment, data_dir=tmp_path))
-        [schedule] = definitions.schedules
+        [schedule] = definitions.get_repository_def().schedule_defs
         hour, minute = INGESTION_TIME[environment]
         assert schedule.cron_schedule == f"{minute} {hour} * * *"
