@@ -12,6 +12,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import dagster as dg
+import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -361,35 +362,44 @@ def test_text_that_is_not_utf8_is_transcoded_or_refused_clearly(local_settings):
 
 
 def test_pg_terminate_backend_mid_extract_is_retried_and_published_exactly(
-    pg, pg_database, local_settings, registry, monkeypatch
+    pg, pg_database, local_settings, registry
 ):
-    pg.execute("create table contrat (id bigint primary key, signe_le timestamptz)")
-    pg.execute("insert into contrat select g, '2026-01-05 10:00+00' from generate_series(1, 300000) g")
+    rows = 300_000
+    pg.execute("create table contrat_rows (id bigint primary key, signe_le timestamptz)")
+    pg.execute(f"insert into contrat_rows select g, '2026-01-05 10:00+00' from generate_series(1, {rows}) g")
+    # the server pauses every 50,000 rows, so a read lasts long enough to be killed in the middle
+    pg.execute(
+        "create view contrat as select id, signe_le from contrat_rows "
+        "where id % 50000 <> 0 or pg_sleep(0.2)::text = ''"
+    )
     settings = with_connections(local_settings, connection_block("postgres", pg_database))
     spec = load_registry(registry(REGISTRY.format(connection="src")))[0]
     lake = Lake(settings.lake_root)
-    killed = threading.Event()
-    original = Lake.publish_partition
+    killed, done = threading.Event(), threading.Event()
 
-    def publish_and_kill_once(self, system, table, day, schema, batches):
-        def interrupted():
-            for i, batch in enumerate(batches):
-                if i == 1 and not killed.is_set():
+    def kill_the_first_read_that_returns_rows():
+        with psycopg.connect(**PG, dbname=pg_database, autocommit=True) as killer:
+            while not (killed.is_set() or done.is_set()):
+                if killer.execute(
+                    "select pg_terminate_backend(pid) from pg_stat_activity "
+                    "where datname = current_database() and pid <> pg_backend_pid() "
+                    "and state = 'active' and query like 'COPY%signe_le%2026-01-05%'"
+                ).fetchall():
                     killed.set()
-                    pg.execute(
-                        "select pg_terminate_backend(pid) from pg_stat_activity "
-                        "where datname = current_database() and pid <> pg_backend_pid()"
-                    )
-                yield batch
-        return original(self, system, table, day, schema, interrupted())
+                time.sleep(0.02)
 
-    monkeypatch.setattr(Lake, "publish_partition", publish_and_kill_once)
+    watcher = threading.Thread(target=kill_the_first_read_that_returns_rows)
+    watcher.start()
     retries = []
-    report = ingest(spec, settings, lake, DAY, date(2026, 1, 6), {}, retries.append)
+    try:
+        report = ingest(spec, settings, lake, DAY, date(2026, 1, 6), {}, retries.append)
+    finally:
+        done.set()
+        watcher.join()
     assert killed.is_set() and any("retrying" in r for r in retries)
-    assert report.rows == 300000
+    assert report.rows == rows
     ids = lake.read_table("crm", "contrat").column("id")
-    assert len(ids) == 300000 and len(ids.unique()) == 300000
+    assert len(ids) == rows and len(ids.unique()) == rows
 
 
 def test_killed_process_mid_extract_leaves_the_published_partition(pg, pg_database, tmp_path):
