@@ -67,15 +67,19 @@ def dbt_parse(project: Path, profiles: Path) -> None:
     )
 
 
-def load_definitions(manifest_path: Path) -> int:
-    from dagster_dbt import dbt_assets
+def load_definitions(project_dir: Path, profiles_dir: Path) -> int:
+    from dagster_dbt import DbtProject, dbt_assets
 
     from orchestration.lib.dbt_translator import LakehouseTranslator
     from orchestration.lib.partitions import DAILY
 
-    manifest = json.loads(manifest_path.read_text())
+    project = DbtProject(project_dir=project_dir, profiles_dir=profiles_dir)
+    manifest = json.loads(project.manifest_path.read_text())
 
-    @dbt_assets(manifest=manifest, dagster_dbt_translator=LakehouseTranslator(), partitions_def=DAILY)
+    @dbt_assets(
+        manifest=manifest, project=project, dagster_dbt_translator=LakehouseTranslator(),
+        partitions_def=DAILY,
+    )
     def models(context):
         yield from ()
 
@@ -93,9 +97,8 @@ def bench_definitions() -> None:
         }
         for name, (project_dir, profiles_dir) in cases.items():
             parse = timed(lambda: dbt_parse(project_dir, profiles_dir))
-            manifest = project_dir / "target" / "manifest.json"
-            count = load_definitions(manifest)
-            load = timed(lambda: load_definitions(manifest))
+            count = load_definitions(project_dir, profiles_dir)
+            load = timed(lambda: load_definitions(project_dir, profiles_dir))
             print(
                 f"{name:<28} assets {count:5d}  load {load * 1000:8.1f} ms "
                 f"({load * 1000 / count:.2f} ms/asset)  dbt parse {parse:6.2f} s  "
