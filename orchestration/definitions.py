@@ -16,7 +16,7 @@ import dagster as dg
 
 from orchestration.defs.ingestion.assets import build_ingestion_defs
 from orchestration.defs.publish.assets import build_publish_defs
-from orchestration.defs.transform.assets import build_transform_defs
+from orchestration.defs.transform.assets import build_transform_defs, load_manifest
 from orchestration.settings import Settings, load_settings
 
 SCHEDULED_PREFIX = "raw"  # ingestion assets: on a schedule; the rest follows them
@@ -37,8 +37,11 @@ INGESTION_JOB = dg.define_asset_job(
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
+    manifest = load_manifest()
     domains = dg.Definitions.merge(
-        build_ingestion_defs(), build_transform_defs(settings), build_publish_defs(settings)
+        build_ingestion_defs(),
+        build_transform_defs(settings, manifest),
+        build_publish_defs(settings, manifest),
     )
     assets = dg.with_source_code_references(list(domains.assets or []))
     assets = [

@@ -10,7 +10,6 @@ assets, so they are built here from the manifest. Materialising them opens the s
 as the dashboard does and records what each page now shows (tables, rows, published_at).
 """
 
-import json
 import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -27,7 +26,6 @@ from orchestration.defs.publish.serving import (
     read_gold,
     serving_config,
 )
-from orchestration.defs.transform.assets import DBT_PROJECT
 from orchestration.lib.dbt_translator import LakehouseTranslator, layer
 from orchestration.lib.lake import Lake
 from orchestration.lib.partitions import DAILY, SINGLE_RUN
@@ -86,8 +84,7 @@ def dashboard_specs(manifest: Manifest) -> list[dg.AssetSpec]:
     ]
 
 
-def build_publish_defs(settings: Settings) -> dg.Definitions:
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+def build_publish_defs(settings: Settings, manifest: Manifest) -> dg.Definitions:
     names = [node["name"] for node in gold_models(manifest)]
 
     @dg.multi_asset(

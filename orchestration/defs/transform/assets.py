@@ -59,17 +59,21 @@ def _unique_id(event) -> str | None:
     return None
 
 
-def build_transform_defs(settings: Settings) -> dg.Definitions:
+def load_manifest() -> dict:
+    """The dbt manifest, read once for all the definitions built from it."""
     DBT_PROJECT.prepare_if_dev()  # parses the project under `dagster dev` only
     if not DBT_PROJECT.manifest_path.exists():
         raise FileNotFoundError(
             f"dbt manifest {DBT_PROJECT.manifest_path} is missing: run `make manifest`."
         )
+    return json.loads(DBT_PROJECT.manifest_path.read_text())
 
-    table_relations_by_id = table_relations(json.loads(DBT_PROJECT.manifest_path.read_text()))
+
+def build_transform_defs(settings: Settings, manifest: dict) -> dg.Definitions:
+    table_relations_by_id = table_relations(manifest)
 
     @dbt_assets(
-        manifest=DBT_PROJECT.manifest_path,
+        manifest=manifest,
         project=DBT_PROJECT,
         dagster_dbt_translator=LakehouseTranslator(),
         partitions_def=DAILY,
