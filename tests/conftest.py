@@ -1,9 +1,13 @@
-"""Shared fixtures: settings pointing at a temporary data directory, the sample sources, Azurite."""
+"""Shared fixtures: settings pointing at a temporary data directory, the sample sources, Azurite,
+the dbt manifest and the Dagster asset graph built from it."""
 
+import json
 from pathlib import Path
 
 import pytest
 
+from orchestration.definitions import build_definitions
+from orchestration.defs.transform.assets import DBT_PROJECT
 from orchestration.lib.sample_data import SampleSpec, generate
 from orchestration.settings import Settings, settings_for
 from tests.azurite import azurite, lake_environ  # noqa: F401  (fixtures)
@@ -20,3 +24,17 @@ def sample_settings(local_settings: Settings) -> Settings:
     """`local_settings` whose sample sources have been generated (default spec)."""
     generate(local_settings.sample_dir, SampleSpec())
     return local_settings
+
+
+@pytest.fixture(scope="session")
+def manifest() -> dict:
+    """The dbt manifest the definitions load (`make test` parses it first)."""
+    assert DBT_PROJECT.manifest_path.exists(), "run `make manifest` first (make test does)"
+    return json.loads(DBT_PROJECT.manifest_path.read_text())
+
+
+@pytest.fixture(scope="session")
+def graph(tmp_path_factory):
+    """The asset graph of the definitions, on the embedded default."""
+    settings = settings_for("local", data_dir=tmp_path_factory.mktemp("data"))
+    return build_definitions(settings).get_repository_def().asset_graph

@@ -1,28 +1,11 @@
 """The Dagster definitions load, and their graph is what the dbt project and registry declare."""
 
-import json
 
 import dagster as dg
-import pytest
 
 from orchestration.defs.ingestion.assets import REGISTRY_PATH
-from orchestration.defs.transform.assets import DBT_PROJECT
 from orchestration.definitions import build_definitions
 from orchestration.lib.registry import load_registry
-
-
-@pytest.fixture(scope="module")
-def manifest():
-    assert DBT_PROJECT.manifest_path.exists(), "run `make manifest` first (make test does)"
-    return json.loads(DBT_PROJECT.manifest_path.read_text())
-
-
-@pytest.fixture(scope="module")
-def graph(tmp_path_factory):
-    from orchestration.settings import settings_for
-
-    settings = settings_for("local", data_dir=tmp_path_factory.mktemp("data"))
-    return build_definitions(settings).get_repository_def().asset_graph
 
 
 def ingestion_keys():

@@ -1,27 +1,9 @@
 """The publish and dashboard assets: what the dbt manifest (gold models, exposures) declares,
 and every exposure is a page of the dashboard that reads the gold table it depends on."""
 
-import json
-
 import dagster as dg
-import pytest
 
 from dashboard.views import VIEWS
-from orchestration.definitions import build_definitions
-from orchestration.defs.transform.assets import DBT_PROJECT
-from orchestration.settings import settings_for
-
-
-@pytest.fixture(scope="module")
-def manifest():
-    assert DBT_PROJECT.manifest_path.exists(), "run `make manifest` first (make test does)"
-    return json.loads(DBT_PROJECT.manifest_path.read_text())
-
-
-@pytest.fixture(scope="module")
-def graph(tmp_path_factory):
-    settings = settings_for("local", data_dir=tmp_path_factory.mktemp("data"))
-    return build_definitions(settings).get_repository_def().asset_graph
 
 
 def test_every_gold_model_is_published_after_it_is_built(manifest, graph):
