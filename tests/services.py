@@ -4,7 +4,9 @@
 """
 
 import os
+import signal
 import socket
+import subprocess
 
 import pytest
 
@@ -25,3 +27,12 @@ def require_service(name: str, available: bool, how_to_start: str) -> None:
     if os.environ.get("LAKEHOUSE_REQUIRE_SERVICES") == "1":
         pytest.fail(f"{message} (required: LAKEHOUSE_REQUIRE_SERVICES=1)")
     pytest.skip(f"SERVICE MISSING, test skipped: {message}")
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Stop a server started with `start_new_session=True`, and all it started."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)

@@ -2,7 +2,6 @@
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.settings import PROJECT_ROOT
+from tests.services import stop_process_group
 
 pytestmark = pytest.mark.e2e
 
@@ -67,11 +67,7 @@ def test_dagster_dev_serves_lineage_from_source_to_gold(tmp_path: Path):
             time.sleep(1)
         assert nodes, "dagster dev did not serve the asset graph within 120 s"
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_process_group(server)
 
     upstream = {
         "/".join(n["assetKey"]["path"]): {"/".join(d["path"]) for d in n["dependencyKeys"]}

@@ -8,7 +8,6 @@ the publish step wrote; expected numbers are read from the warehouse's gold tabl
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from orchestration.cli import run_main_job
 from orchestration.defs.publish.serving import publish_serving_file, read_gold, serving_config
 from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.settings import PROJECT_ROOT, settings_for
-from tests.services import require_service
+from tests.services import require_service, stop_process_group
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "dashboard"
@@ -94,11 +93,7 @@ def dashboard(built):
             time.sleep(0.5)
         yield url
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_process_group(server)
 
 
 @pytest.fixture(scope="module")
