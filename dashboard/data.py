@@ -50,6 +50,11 @@ def column(connection: duckdb.DuckDBPyConnection, sql: str) -> list:
     return [row[0] for row in connection.execute(sql).fetchall()]
 
 
+def labels(connection: duckdb.DuckDBPyConnection, sql: str) -> dict:
+    """Code -> label from a two-column query, in its order: the choices a filter offers."""
+    return dict(connection.execute(sql).fetchall())
+
+
 def freshness(connection: duckdb.DuckDBPyConnection, table: str) -> tuple[datetime, int]:
     """When `table` was published, and how many rows it has."""
     return connection.execute(

@@ -38,12 +38,12 @@ def queries(sectors=(), provinces=(), months=()) -> dict[str, data.Query]:
 
 
 def render(connection) -> None:
-    sectors = dict(connection.execute(
-        f"select distinct sector_code, sector_label from {RELATION} order by 2"
-    ).fetchall())
-    provinces = dict(connection.execute(
-        f"select distinct province_code, province_name from {RELATION} order by 2"
-    ).fetchall())
+    sectors = data.labels(
+        connection, f"select distinct sector_code, sector_label from {RELATION} order by 2"
+    )
+    provinces = data.labels(
+        connection, f"select distinct province_code, province_name from {RELATION} order by 2"
+    )
     months = data.column(connection, f"select distinct month from {RELATION} order by 1")
     left, middle, right = st.columns(3)
     chosen_sectors = left.multiselect(

@@ -32,12 +32,12 @@ def queries(networks=(), levels=()) -> dict[str, data.Query]:
 
 
 def render(connection) -> None:
-    networks = dict(connection.execute(
-        f"select distinct network_code, network_label from {RELATION} order by 1"
-    ).fetchall())
-    levels = dict(connection.execute(
-        f"select distinct level_code, level_label from {RELATION} order by 1"
-    ).fetchall())
+    networks = data.labels(
+        connection, f"select distinct network_code, network_label from {RELATION} order by 1"
+    )
+    levels = data.labels(
+        connection, f"select distinct level_code, level_label from {RELATION} order by 1"
+    )
     left, right = st.columns(2)
     chosen_networks = left.multiselect(
         "Réseaux", networks, format_func=networks.get, placeholder="Tous les réseaux"

@@ -48,9 +48,9 @@ def queries(seasons=(), genders=(), communes=()) -> dict[str, data.Query]:
 
 def render(connection) -> None:
     seasons = data.column(connection, f"select distinct season from {RELATION} order by 1 desc")
-    communes = dict(connection.execute(
-        f"select distinct commune_nis_code, commune_name from {RELATION} order by 2"
-    ).fetchall())
+    communes = data.labels(
+        connection, f"select distinct commune_nis_code, commune_name from {RELATION} order by 2"
+    )
     left, middle, right = st.columns(3)
     season = left.selectbox("Saison", seasons)
     genders = middle.multiselect("Genre", GENDERS, placeholder="Tous")
