@@ -25,40 +25,21 @@ def test_shipped_registry_declares_every_sample_table():
         assert set(spec.personal_data) <= set(columns), spec.name
 
 
+def entry(extra: str) -> str:
+    return (
+        "systems:\n  s:\n    owner: a@b.c\n    tables:\n      t:\n"
+        "        description: d\n        primary_key: [id]\n" + extra
+    )
+
+
 def test_bad_yaml_names_the_file(tmp_path):
     with pytest.raises(RegistryError, match="registry.yml: not valid YAML"):
         load_registry(write(tmp_path, "systems: [unclosed"))
 
 
 def test_unknown_mode_names_the_entry(tmp_path):
-    path = write(
-        tmp_path,
-        "systems:\n  s:\n    owner: a@b.c\n    tables:\n      t:\n"
-        "        description: d\n        primary_key: [id]\n        mode: full\n",
-    )
     with pytest.raises(RegistryError, match=r"systems\.s\.tables\.t: mode 'full'"):
-        load_registry(path)
-
-
-def test_incremental_without_cursor_is_refused(tmp_path):
-    path = write(
-        tmp_path,
-        "systems:\n  s:\n    owner: a@b.c\n    tables:\n      t:\n"
-        "        description: d\n        primary_key: [id]\n        mode: incremental\n",
-    )
-    with pytest.raises(RegistryError, match="needs `cursor:`"):
-        load_registry(path)
-
-
-def test_misspelt_key_is_refused(tmp_path):
-    path = write(
-        tmp_path,
-        "systems:\n  s:\n    owner: a@b.c\n    tables:\n      t:\n"
-        "        description: d\n        primary_key: [id]\n        mode: snapshot\n"
-        "        primary_keys: [id]\n",
-    )
-    with pytest.raises(RegistryError, match=r"unknown key\(s\) \['primary_keys'\]"):
-        load_registry(path)
+        load_registry(write(tmp_path, entry("        mode: full\n")))
 
 
 def test_missing_owner_is_refused(tmp_path):
@@ -71,16 +52,11 @@ def test_missing_owner_is_refused(tmp_path):
         load_registry(path)
 
 
-def entry(extra: str) -> str:
-    return (
-        "systems:\n  s:\n    owner: a@b.c\n    tables:\n      t:\n"
-        "        description: d\n        primary_key: [id]\n" + extra
-    )
-
-
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
+        ("        mode: incremental\n", "needs `cursor:`"),
+        ("        mode: snapshot\n        primary_keys: [id]\n", r"unknown key\(s\) \['primary_keys'\]"),
         ("        mode: snapshot\n        lookback_days: 2\n", "for incremental tables only"),
         ("        mode: incremental\n        cursor: c\n        grain: week\n", "grain 'week'"),
         ("        mode: snapshot\n        schema_policy: strict\n", "schema_policy 'strict'"),
