@@ -18,6 +18,7 @@ options. docs/lake.md gives the reasons and the measurements.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import tempfile
@@ -159,11 +160,16 @@ class Lake:
         else:
             handle, staged = tempfile.mkstemp(prefix="lake-", suffix=".parquet")
             os.close(handle)
+        # locked while it is written, so that another run publishing the same partition at the
+        # same time (a lookback overlapping a neighbour's day) never takes it for a leftover
+        claim = open(staged, "ab")
+        fcntl.flock(claim, fcntl.LOCK_EX)
         try:
             rows = _write_parquet(staged, schema, batches)
             size = os.path.getsize(staged)
             self._commit(staged, final)
         finally:
+            claim.close()
             if os.path.exists(staged):
                 os.remove(staged)
         return PublishedPartition(path=final, rows=rows, bytes=size)
@@ -200,9 +206,15 @@ class Lake:
         return sorted(date.fromisoformat(f.split("=")[-1].split("/")[0]) for f in files)
 
     def _remove_leftovers(self, final: str) -> None:
-        """Temporary files of a crashed earlier attempt at this partition (never read)."""
+        """Temporary files of a crashed earlier attempt at this partition (never read); a
+        temporary file still locked by a live writer is left alone."""
         for leftover in self.fs.glob(f"{final}{TEMP_MARKER}*"):
-            self.fs.rm(leftover)
+            try:
+                with open(leftover, "rb") as handle:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    os.remove(leftover)
+            except (BlockingIOError, FileNotFoundError):
+                continue  # being written by another run, or published meanwhile
 
 
 def _write_parquet(path: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:

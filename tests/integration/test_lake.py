@@ -67,3 +67,18 @@ def test_leftover_of_a_crashed_run_is_ignored_by_readers_and_cleaned_on_rerun(tm
     assert lake.read_table("s", "t").num_rows == 1
     lake.publish_partition("s", "t", DAY, SCHEMA, batches(2))
     assert sorted(p.name for p in directory.iterdir()) == ["data.parquet", "notes.txt"]
+
+
+def test_a_concurrent_writer_s_temporary_file_is_not_taken_for_a_leftover(tmp_path):
+    import fcntl
+
+    lake = Lake(str(tmp_path / "lake"))
+    lake.publish_partition("s", "t", DAY, SCHEMA, batches(1))
+    in_flight = tmp_path / "lake/s/t/partition_date=2026-01-05/data.parquet.tmp-otherwriter"
+    with open(in_flight, "ab") as other_writer:
+        fcntl.flock(other_writer, fcntl.LOCK_EX)  # as publish_file holds it while writing
+        lake.publish_partition("s", "t", DAY, SCHEMA, batches(2))
+        assert in_flight.exists(), "another run's file in the middle of its write was deleted"
+    lake.publish_partition("s", "t", DAY, SCHEMA, batches(3))  # its writer is gone now
+    assert not in_flight.exists()
+    assert lake.read_table("s", "t").column("id").to_pylist() == [3]
