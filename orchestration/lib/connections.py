@@ -20,7 +20,7 @@ REQUIRED: Mapping[str, tuple[str, ...]] = {
     **{kind: ("host", "database") for kind in CONNECTION_TYPES if kind != "sqlite"},
 }
 OPTIONAL = {
-    "path", "port", "password_env", "vql_context", "query_timeout_ms", "i18n", "options",
+    "path", "port", "password_env", "vql_context", "query_timeout_ms", "i18n", "options", "streams",
     *SETTINGS, *(f"{s}_env" for s in SETTINGS),
 }
 DEFAULT_PORTS = {"postgres": 5432, "denodo": 9996, "mysql": 3306, "mssql": 1433, "db2": 50000}
@@ -84,6 +84,12 @@ def parse_connections(block: Mapping[str, Mapping[str, Any]], where: str) -> dic
             )
         if unknown := set(options) - OPTIONAL:
             raise ConnectionError_(f"{here}: unknown key(s) {sorted(unknown)}; allowed: {sorted(OPTIONAL)}.")
+        streams = options.get("streams", 1)
+        if type(streams) is not int or streams < 1 or (streams > 1 and kind != "postgres"):
+            raise ConnectionError_(
+                f"{here}: `streams:` is how many connections read one table at once: a whole "
+                "number, at least 1, and above 1 only for postgres connections."
+            )
         for key in REQUIRED[kind]:
             if key not in options and f"{key}_env" not in options:
                 raise ConnectionError_(f"{here}: `{key}:` (or `{key}_env:`) is required for {kind}.")

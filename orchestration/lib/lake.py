@@ -36,6 +36,11 @@ from fsspec.implementations.local import LocalFileSystem
 from orchestration.lib.partitions import PARTITION_COLUMN, partition_path, table_glob
 
 TEMP_MARKER = ".tmp-"
+# Parquet layout: row groups of about 32 MiB of Arrow data (bounded memory, few row groups);
+# dictionaries only for text, binary and dates, the columns that usually repeat.
+ROW_GROUP_BYTES = 32 * 2**20
+MAX_ROW_GROUP_ROWS = 8 * 2**20
+DICTIONARY_TYPES = (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary, pa.types.is_date)
 # Options of every blob reader (ours and dbt's, see dbt/profiles.yml): a file is read in one
 # ETag-pinned download, and listings are never served from a cache that a writer made stale.
 SNAPSHOT_READS: Mapping[str, object] = {"default_cache_type": "all", "use_listings_cache": False}
@@ -218,11 +223,22 @@ class Lake:
 
 
 def _write_parquet(path: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
+    """Write `batches` as row groups of about ROW_GROUP_BYTES, dictionary-encoding only the
+    columns that usually repeat (DICTIONARY_TYPES): on unique ids, amounts and timestamps a
+    dictionary is built and thrown away, which doubled the write time and made files 2.7x
+    larger (benchmarks/bench_extract.py, docs/extraction.md)."""
     rows = 0
-    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+    pending: list[pa.RecordBatch] = []
+    dictionary = [f.name for f in schema if any(kind(f.type) for kind in DICTIONARY_TYPES)]
+    with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=dictionary) as writer:
         for batch in batches:
-            writer.write_batch(batch)
+            pending.append(batch)
             rows += batch.num_rows
+            if sum(b.nbytes for b in pending) >= ROW_GROUP_BYTES:
+                writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=MAX_ROW_GROUP_ROWS)
+                pending = []
+        if pending:
+            writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=MAX_ROW_GROUP_ROWS)
     return rows
 
 

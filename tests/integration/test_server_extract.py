@@ -21,7 +21,11 @@ from orchestration.defs.ingestion.assets import build_ingestion_defs, ingest
 from orchestration.defs.ingestion.plan import SchemaDriftError
 from orchestration.lib.connections import ConnectionError_
 from orchestration.lib.extractors import ExtractError, ReadRequest, open_extractor
+from orchestration.lib.extractors import Window
+from orchestration.lib.extractors import arrow as arrow_module
 from orchestration.lib.extractors import rows as rows_module
+from orchestration.lib.extractors.base import prefetch
+from orchestration.lib.extractors.sql import POSTGRES, select_sql
 from orchestration.lib.lake import Lake
 from orchestration.lib.registry import load_registry
 from orchestration.settings import PROJECT_ROOT
@@ -164,6 +168,56 @@ def test_postgres_types_are_kept_exactly_on_both_wire_paths(pg, pg_database, loc
     assert first["ts"] == datetime(2026, 1, 5, 8, tzinfo=timezone.utc)
     assert first["s"] == long_text  # whole, not truncated
     assert table.to_pylist()[1]["n"] is None
+
+
+def test_a_postgres_table_read_by_parallel_streams_gives_exactly_its_rows(
+    pg, pg_database, local_settings, monkeypatch
+):
+    monkeypatch.setattr(arrow_module, "MIN_BLOCKS_PER_STREAM", 1)  # this small table is split too
+    pg.execute("create table t (id bigint primary key, signe_le timestamptz, v text)")
+    pg.execute(
+        "insert into t select g, '2026-01-05 00:00+00'::timestamptz + (g % 48) * interval '1 hour', "
+        "repeat('x', g % 50) from generate_series(1, 20000) g"
+    )
+    source = _source("t")
+    read = {}
+    for streams in (1, 3):
+        spec = with_connections(local_settings, connection_block("postgres", pg_database, streams=streams))
+        extractor = open_extractor(spec.connections["src"], {}, "test")
+        described = extractor.describe(source)
+        with extractor.read_plan(source) as (_, ranges):
+            assert len(ranges) == streams
+        for window in (None, Window("signe_le", DAY, date(2026, 1, 6))):
+            batches = extractor.batches(ReadRequest(source, described, window))
+            read[streams, window] = pa.Table.from_batches(list(batches), described.schema).sort_by("id")
+    whole = read[1, None]
+    assert whole.num_rows == 20000 and len(whole.column("id").unique()) == 20000
+    assert read[3, None].equals(whole)
+    window = [key for key in read if key[1] is not None]
+    assert read[window[0]].equals(read[window[1]]) and 0 < read[window[0]].num_rows < 20000
+
+
+def test_parallel_streams_read_one_snapshot_taken_before_any_of_them(pg, pg_database, local_settings, monkeypatch):
+    monkeypatch.setattr(arrow_module, "MIN_BLOCKS_PER_STREAM", 1)
+    pg.execute("create table t (id bigint primary key, v text)")
+    pg.execute("insert into t select g, 'before' from generate_series(1, 5000) g")
+    spec = with_connections(local_settings, connection_block("postgres", pg_database, streams=2))
+    extractor = open_extractor(spec.connections["src"], {}, "test")
+    source = _source("t")
+    described = extractor.describe(source)
+    with extractor.read_plan(source) as (setup, ranges):
+        # committed after the plan, before any stream starts: no stream may see it
+        pg.execute("update t set v = 'after' where id % 2 = 0")
+        pg.execute("delete from t where id > 4000")
+        pg.execute("insert into t select g, 'new' from generate_series(5001, 6000) g")
+        streams = [
+            extractor.read_stream(select_sql(POSTGRES, source, described.schema, blocks=b), described.schema, setup)
+            for b in ranges
+        ]
+        table = pa.Table.from_batches(list(prefetch(*streams)), described.schema).sort_by("id")
+    assert len(ranges) == 2
+    assert table.column("id").to_pylist() == list(range(1, 5001))
+    assert set(table.column("v").to_pylist()) == {"before"}
 
 
 def test_denodo_path_pages_by_keyset_on_a_composite_key(pg, pg_database, local_settings, monkeypatch):

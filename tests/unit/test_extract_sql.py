@@ -13,8 +13,10 @@ from orchestration.lib.extractors.sql import (
     MYSQL,
     POSTGRES,
     SQLITE,
+    Blocks,
     Source,
     Window,
+    block_ranges,
     bound_literal,
     describe_sql,
     keyset_page_sql,
@@ -152,3 +154,35 @@ def test_mssql_describes_a_query_with_its_own_function():
         "select name, system_type_name from sys.dm_exec_describe_first_result_set"
         "(N'select * from [it''s] where 1 = 0', NULL, 0) order by column_ordinal"
     )
+
+
+@pytest.mark.parametrize(
+    ("blocks", "streams", "ranges"),
+    [
+        (10, 2, [Blocks(0, 5), Blocks(5)]),
+        (11, 2, [Blocks(0, 6), Blocks(6)]),
+        (10, 3, [Blocks(0, 4), Blocks(4, 8), Blocks(8)]),
+        (8192, 1, [Blocks(0)]),
+    ],
+)
+def test_block_ranges_cover_the_table_once_and_leave_the_last_open(blocks, streams, ranges):
+    assert block_ranges(blocks, streams) == ranges
+
+
+def test_a_block_range_is_a_tid_range_added_to_the_window():
+    columns = '"id_paiement", "montant", "paye_le", "updated_at"'
+    assert select_sql(POSTGRES, PAIEMENT, SCHEMA, blocks=Blocks(0, 4096)) == (
+        f"select {columns} from \"paiement\" where ctid >= '(0,0)'::tid and ctid < '(4096,0)'::tid"
+    )
+    assert select_sql(POSTGRES, PAIEMENT, SCHEMA, FEBRUARY, blocks=Blocks(4096)) == (
+        f"select {columns} from \"paiement\" where \"updated_at\" >= TIMESTAMPTZ '2026-02-01 00:00:00+00:00' "
+        "and \"updated_at\" < TIMESTAMPTZ '2026-02-03 00:00:00+00:00' and ctid >= '(4096,0)'::tid"
+    )
+
+
+@pytest.mark.parametrize(
+    ("dialect", "source"), [(MYSQL, PAIEMENT), (DENODO, PAIEMENT), (POSTGRES, Source(query="select 1"))]
+)
+def test_block_ranges_are_refused_outside_postgres_tables(dialect, source):
+    with pytest.raises(ValueError, match="only on PostgreSQL tables"):
+        select_sql(dialect, source, SCHEMA, blocks=Blocks(0, 1))

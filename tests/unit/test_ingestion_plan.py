@@ -1,5 +1,7 @@
 """Pure rules of an ingestion run: partitions to write, schema drift, retries, connections."""
 
+import threading
+import time
 from datetime import date
 
 import pyarrow as pa
@@ -15,6 +17,7 @@ from orchestration.defs.ingestion.plan import (
 )
 from orchestration.lib.connections import ConnectionError_, ConnectionSpec, parse_connections, resolve_credentials
 from orchestration.lib.extractors import ExtractError, with_retries
+from orchestration.lib.extractors.base import prefetch
 from orchestration.lib.extractors.types import conform, mysql_type, named_type, postgres_type
 from orchestration.lib.registry import TableSpec
 
@@ -120,6 +123,64 @@ def test_connections_refuse_a_password_in_yaml_and_unknown_keys():
         parse_connections({"db": {"type": "postgres", "hots": "h", "database": "d"}}, "test")
     with pytest.raises(ConnectionError_, match="`host:` \\(or `host_env:`\\) is required"):
         parse_connections({"db": {"type": "mysql", "database": "d"}}, "test")
+
+
+@pytest.mark.parametrize(
+    ("definition", "allowed"),
+    [
+        ({"type": "postgres", "streams": 4}, True),
+        ({"type": "mysql", "streams": 1}, True),
+        ({"type": "postgres", "streams": 0}, False),
+        ({"type": "postgres", "streams": "2"}, False),
+        ({"type": "postgres", "streams": True}, False),
+        ({"type": "mysql", "streams": 2}, False),
+        ({"type": "denodo", "streams": 2}, False),
+    ],
+)
+def test_connection_streams_is_a_positive_count_above_one_only_on_postgres(definition, allowed):
+    block = {"db": {**definition, "host": "h", "database": "d"}}
+    if allowed:
+        assert parse_connections(block, "test")["db"].options["streams"] == definition["streams"]
+    else:
+        with pytest.raises(ConnectionError_, match=r"test\.db: `streams:` is how many connections"):
+            parse_connections(block, "test")
+
+
+def test_prefetch_merges_streams_read_at_once():
+    started = []
+
+    def stream(name, items):
+        started.append((name, time.monotonic()))
+        for item in items:
+            time.sleep(0.05)  # a slow source: read one after the other, these take 0.5 s
+            yield (name, item)
+
+    began = time.monotonic()
+    merged = list(prefetch(stream("a", range(5)), stream("b", range(5))))
+    assert sorted(merged) == [(n, i) for n in "ab" for i in range(5)]
+    assert time.monotonic() - began < 0.45
+    assert [item for name, item in merged if name == "a"] == list(range(5))  # each stream in order
+
+
+def test_prefetch_raises_the_first_error_and_stops_the_other_streams():
+    produced = []
+
+    def endless():
+        for i in range(1_000_000):
+            produced.append(i)
+            yield i
+
+    def broken():
+        yield -1
+        raise ExtractError("source down", transient=True)
+
+    with pytest.raises(ExtractError, match="source down"):
+        list(prefetch(endless(), broken()))
+    time.sleep(0.3)
+    settled = len(produced)
+    time.sleep(0.3)
+    assert len(produced) == settled < 1_000_000  # the endless stream was stopped
+    assert not [t for t in threading.enumerate() if t.name.startswith("extract-stream")]
 
 
 def test_credentials_come_from_the_environment_and_never_show():

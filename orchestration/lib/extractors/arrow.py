@@ -11,6 +11,7 @@ engine's own `sys.dm_exec_describe_first_result_set`, read through connectorx it
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -23,7 +24,14 @@ from orchestration.lib.extractors.base import (
     prefetch,
     source_name,
 )
-from orchestration.lib.extractors.sql import Source, describe_sql, select_sql
+from orchestration.lib.extractors.sql import (
+    Blocks,
+    Source,
+    block_ranges,
+    describe_sql,
+    relation,
+    select_sql,
+)
 from orchestration.lib.extractors.types import (
     MYSQL_BINARY_CHARSET,
     conform,
@@ -36,6 +44,10 @@ from orchestration.lib.extractors.types import (
 CONNECT_TIMEOUT_S = 15
 URL_SCHEMES = {"postgres": "postgresql", "mysql": "mysql", "mssql": "mssql"}
 SESSION_SETUP = {"mysql": ["set time_zone = '+00:00'"]}  # TIMESTAMP columns read as UTC
+# PostgreSQL tables are read by several connections at once (connection option `streams:`),
+# when each gets at least 32 MiB of heap blocks: below that, the extra connection costs more.
+DEFAULT_STREAMS = 2
+MIN_BLOCKS_PER_STREAM = 4096
 
 
 def mssql_describe_sql(sql: str) -> str:
@@ -62,16 +74,65 @@ class ArrowExtractor(Extractor):
         return Described(schema, tuple(name for name, (_, text) in fields.items() if text))
 
     def batches(self, request: ReadRequest) -> Iterator[pa.RecordBatch]:
+        schema = request.described.schema
+        with self.errors(f"reading {source_name(request.source)}"), self.read_plan(request.source) as plan:
+            setup, ranges = plan
+            yield from prefetch(*(
+                self.read_stream(
+                    select_sql(self.dialect, request.source, schema, request.window,
+                               request.described.as_text, blocks),
+                    schema, setup,
+                )
+                for blocks in ranges
+            ))
+
+    def read_stream(self, sql: str, schema: pa.Schema, setup: list[str]) -> Iterator[pa.RecordBatch]:
         import connectorx
 
-        schema = request.described.schema
-        sql = select_sql(self.dialect, request.source, schema, request.window, request.described.as_text)
-        with self.errors(f"reading {source_name(request.source)}"):
-            reader = connectorx.read_sql(
-                self._url(), sql, return_type="arrow_stream", batch_size=BATCH_ROWS,
-                pre_execution_query=SESSION_SETUP.get(self.connection.type),
+        reader = connectorx.read_sql(
+            self._url(), sql, return_type="arrow_stream", batch_size=BATCH_ROWS,
+            pre_execution_query=setup or None,
+        )
+        for batch in reader:
+            yield conform(batch, schema)
+
+    @contextlib.contextmanager
+    def read_plan(self, source: Source) -> Iterator[tuple[list[str], list[Blocks | None]]]:
+        """How to read `source`: the session setup of each connection, and one block range
+        per connection (`[None]`: one connection reads everything).
+
+        A PostgreSQL table of at least `MIN_BLOCKS_PER_STREAM` blocks per stream is read by
+        `streams:` connections (default 2) in parallel, each a range of its blocks, all in one
+        snapshot that a coordinating transaction exports and holds until the last one ends:
+        together they read exactly the rows one connection would have read."""
+        setup = list(SESSION_SETUP.get(self.connection.type, []))
+        streams = int(self.connection.options.get("streams", DEFAULT_STREAMS))
+        if self.connection.type != "postgres" or source.query is not None or streams < 2:
+            yield setup, [None]
+            return
+        import psycopg
+
+        c = self.credentials
+        with psycopg.connect(
+            host=c.host, port=c.port, dbname=c.database, user=c.user, password=c.password,
+            connect_timeout=CONNECT_TIMEOUT_S, application_name="lakehouse-extract",
+        ) as coordinator:
+            coordinator.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            coordinator.read_only = True
+            found = coordinator.execute(
+                "select pg_export_snapshot(), relkind, pg_relation_size(oid) / "
+                "current_setting('block_size')::int from pg_class where oid = to_regclass(%s)",
+                (relation(self.dialect, source),),
+            ).fetchone()
+            if found is None or found[1] not in ("r", "m") or found[2] < MIN_BLOCKS_PER_STREAM * streams:
+                yield setup, [None]  # a view, a partitioned parent or a small table
+                return
+            snapshot, _, blocks = found
+            yield (
+                [*setup, "begin isolation level repeatable read read only",
+                 f"set transaction snapshot '{snapshot}'"],
+                block_ranges(blocks, streams),
             )
-            yield from prefetch(conform(batch, schema) for batch in reader)
 
     def scalar(self, sql: str) -> object:
         import connectorx

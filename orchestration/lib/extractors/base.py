@@ -87,19 +87,20 @@ def is_transient(error: BaseException) -> bool:
     return any(word in str(error).lower() for word in TRANSIENT_WORDS)
 
 
-def prefetch(batches: Iterator[T], depth: int = 2) -> Iterator[T]:
-    """`batches`, read ahead by a thread (at most `depth` waiting), so that reading the
-    source overlaps with writing Parquet; an error of the reader is raised here."""
-    slots: queue.Queue = queue.Queue(maxsize=depth)
+def prefetch(*streams: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """The items of every stream, each read ahead by its own thread (at most `depth` items
+    waiting per stream), so that reading overlaps with writing Parquet and several streams
+    are read at once. The first error of a reader is raised here and stops the others."""
+    slots: queue.Queue = queue.Queue(maxsize=depth * len(streams))
     stop = threading.Event()
     done = object()
 
-    def read() -> None:
+    def read(items: Iterator[T]) -> None:
         try:
-            for batch in batches:
+            for item in items:
                 while not stop.is_set():
                     try:
-                        slots.put((batch, None), timeout=0.1)
+                        slots.put((item, None), timeout=0.1)
                         break
                     except queue.Full:
                         continue
@@ -109,19 +110,28 @@ def prefetch(batches: Iterator[T], depth: int = 2) -> Iterator[T]:
         except BaseException as error:  # handed to the consumer, raised there
             slots.put((done, error))
 
-    reader = threading.Thread(target=read, name="extract-prefetch", daemon=True)
-    reader.start()
+    readers = [
+        threading.Thread(target=read, args=(items,), name=f"extract-stream-{i}", daemon=True)
+        for i, items in enumerate(streams)
+    ]
+    for reader in readers:
+        reader.start()
     try:
-        while True:
+        running = len(readers)
+        while running:
             item, error = slots.get()
             if error is not None:
                 raise error
             if item is done:
-                return
+                running -= 1
+                continue
             yield item
     finally:
         stop.set()
-        reader.join(timeout=5)
+        deadline = time.monotonic() + 5
+        while any(reader.is_alive() for reader in readers) and time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty):  # unblock a reader waiting on a full queue
+                slots.get(timeout=0.1)
 
 
 def source_name(source: Source) -> str:

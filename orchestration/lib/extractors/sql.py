@@ -103,31 +103,57 @@ def bound_literal(dialect: Dialect, day: date, kind: pa.DataType) -> str:
     raise ValueError(f"A cursor column must be a date or a timestamp, not {kind}.")
 
 
+@dataclass(frozen=True)
+class Blocks:
+    """A range of a PostgreSQL table's heap blocks, [first, end); `end=None`: to the last."""
+
+    first: int
+    end: int | None = None
+
+
+def block_ranges(blocks: int, streams: int) -> list[Blocks]:
+    """`streams` contiguous ranges covering a table of `blocks` blocks; the last range is
+    open-ended, so rows that a concurrent update moved past the measured end are still read."""
+    step = -(-blocks // streams)  # ceiling: no range left empty at the end
+    starts = [i * step for i in range(streams)]
+    return [Blocks(first, end) for first, end in zip(starts, [*starts[1:], None])]
+
+
 def select_sql(
     dialect: Dialect,
     source: Source,
     schema: pa.Schema,
     window: Window | None = None,
     as_text: Sequence[str] = (),
+    blocks: Blocks | None = None,
 ) -> str:
     """The SELECT that reads every column of `schema` from `source`, within `window` if any.
 
-    Columns named in `as_text` travel as text (a type the reader cannot carry exactly)."""
+    Columns named in `as_text` travel as text (a type the reader cannot carry exactly).
+    `blocks` (PostgreSQL tables only) restricts the read to a range of the table's heap
+    blocks, so that several connections read one table in parallel (a TID range scan)."""
     columns = ", ".join(
         f"{dialect.text_cast.format(dialect.quote(n))} as {dialect.quote(n)}"
         if n in as_text
         else dialect.quote(n)
         for n in schema.names
     )
+    conditions = []
+    if window is not None:
+        cursor = dialect.quote(window.column)
+        kind = schema.field(window.column).type
+        conditions += [
+            f"{cursor} >= {bound_literal(dialect, window.start, kind)}",
+            f"{cursor} < {bound_literal(dialect, window.end, kind)}",
+        ]
+    if blocks is not None:
+        if dialect.name != "postgres" or source.query is not None:
+            raise ValueError("Block ranges exist only on PostgreSQL tables.")
+        conditions.append(f"ctid >= '({blocks.first},0)'::tid")
+        if blocks.end is not None:
+            conditions.append(f"ctid < '({blocks.end},0)'::tid")
     sql = f"select {columns} from {relation(dialect, source)}"
-    if window is None:
-        return sql
-    cursor = dialect.quote(window.column)
-    kind = schema.field(window.column).type
-    return (
-        f"{sql} where {cursor} >= {bound_literal(dialect, window.start, kind)}"
-        f" and {cursor} < {bound_literal(dialect, window.end, kind)}"
-    )
+    return f"{sql} where {' and '.join(conditions)}" if conditions else sql
 
 
 def null_cursor_sql(dialect: Dialect, source: Source, column: str) -> str:
