@@ -1,0 +1,53 @@
+"""Repeatable reads of the lake on blob storage (orchestration/lib/lake_reads.py), on Azurite."""
+
+import duckdb
+import pytest
+
+from orchestration.lib.lake_reads import PinnedBlobFileSystem, PinnedVersionGone
+from tests.integration.test_lake_azure import DAY, SCHEMA, batches, open_lake, rewrite_while_reading, rows_of
+
+pytestmark = pytest.mark.azurite
+
+
+def reader(lake_environ, **options) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    lake = open_lake(lake_environ)
+    connection.register_filesystem(PinnedBlobFileSystem(**lake.credentials.options, **options))
+    return connection
+
+
+def partitions(connection, lake_environ):
+    return connection.execute(
+        "select partition_date, count(*), min(version), max(version) from read_parquet("
+        f"'{lake_environ['LAKEHOUSE_LAKE_ROOT']}/s/t/*/data.parquet', hive_partitioning = true) "
+        "group by all order by all"
+    ).fetchall()
+
+
+def test_a_reader_sees_each_file_at_the_version_it_first_read(lake_environ):
+    lake = open_lake(lake_environ)
+    lake.publish_partition("s", "t", DAY, SCHEMA, batches(1))
+    first = reader(lake_environ)
+    assert partitions(first, lake_environ) == [(DAY, rows_of(1), 1, 1)]
+    lake.publish_partition("s", "t", DAY, SCHEMA, batches(2))
+    assert partitions(first, lake_environ) == [(DAY, rows_of(1), 1, 1)]  # still its version
+    assert partitions(reader(lake_environ), lake_environ) == [(DAY, rows_of(2), 2, 2)]
+
+
+def test_a_pinned_version_that_is_gone_is_an_error_not_a_mix(lake_environ):
+    lake = open_lake(lake_environ)
+    lake.publish_partition("s", "t", DAY, SCHEMA, batches(1))
+    forgetful = reader(lake_environ, cache_bytes=0)  # keeps no version in memory
+    assert partitions(forgetful, lake_environ) == [(DAY, rows_of(1), 1, 1)]
+    lake.publish_partition("s", "t", DAY, SCHEMA, batches(2))
+    with pytest.raises(duckdb.Error, match="was rewritten while this run was reading it"):
+        partitions(forgetful, lake_environ)
+
+
+def test_duckdb_never_sees_a_mix_while_partitions_are_rewritten(lake_environ):
+    def read():  # a reader per read, as dbt has one per invocation
+        return partitions(reader(lake_environ), lake_environ)
+
+    wrong, errors, good, versions_seen = rewrite_while_reading(lake_environ, read)
+    assert not wrong and not errors, (wrong[:3], errors[:3])
+    assert good >= 10 and all(n >= 3 for n in versions_seen.values()), (good, versions_seen)
