@@ -350,10 +350,16 @@ def test_null_cursor_empty_table_and_duplicate_keys_are_reported(pg, pg_database
     assert facts["null_cursor_rows"] == 1
     assert facts["duplicate_primary_key_rows"] == 1
     assert facts["dagster/row_count"] == 2
+    [check] = result.get_asset_check_evaluations()
+    assert (check.check_name, check.passed, check.severity) == (
+        "primary_key_unique", False, dg.AssetCheckSeverity.WARN
+    )
+    assert result.success  # a warning: raw keeps what the source holds
     # an empty source: each partition is published empty (and replaces what was there)
     pg.execute("truncate contrat")
     result, lake = materialize(path, settings)
     assert result.success and metadata(result)["dagster/row_count"] == 0
+    assert [c.passed for c in result.get_asset_check_evaluations()] == [True]
     assert lake.read_table("crm", "contrat").num_rows == 0
     assert lake.partition_days("crm", "contrat") == [date(2026, 1, 4), DAY]
 

@@ -32,6 +32,7 @@ from orchestration.lib.warehouse import lake_writer
 from orchestration.settings import Settings
 
 REGISTRY_PATH = Path(__file__).with_name("registry.yml")
+PRIMARY_KEY_CHECK = "primary_key_unique"  # a warning: raw keeps what the source holds
 
 
 @dataclass
@@ -157,6 +158,13 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
         tags={"personal_data": "true"} if spec.personal_data else None,
         partitions_def=DAILY,
         backfill_policy=SINGLE_RUN,
+        check_specs=[
+            dg.AssetCheckSpec(
+                PRIMARY_KEY_CHECK, asset=spec.asset_key,
+                description=f"No two rows of a partition written share ({', '.join(spec.primary_key)}); "
+                "raw keeps what the source holds, so a repeat warns and staging deduplicates.",
+            )
+        ] if spec.primary_key else None,
         metadata={
             "source": f"{spec.connection}.{spec.query and 'query' or spec.source.table}",
             "mode": spec.mode,
@@ -194,6 +202,13 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
                 "duplicate_primary_key_rows": report.duplicate_keys,
                 "lake_path": f"{lake.root}/{spec.system}/{spec.table}",
             },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=PRIMARY_KEY_CHECK, passed=report.duplicate_keys == 0,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    metadata={"duplicate_primary_key_rows": report.duplicate_keys},
+                )
+            ] if spec.primary_key else None,
         )
 
     return _ingest
