@@ -5,7 +5,9 @@ table + pyarrow dataset write, DuckDB's postgres scanner (duckdb 1.5.5 in a thro
 environment: the pinned DuckDB cannot load it offline), pandas.read_sql in chunks, and the
 server's own binary COPY to /dev/null (the floor). MariaDB: ours, connectorx, pandas.
 Each contender runs in its own process (peak memory = its max RSS, imports included; time
-from after its imports to its last byte written); the median of
+from after its imports to its last byte written; CPU = the client process's user + system
+seconds, imports included: on this 2-core machine the server competes for the same cores);
+the median of
 BENCH_REPEATS runs is reported. Sizes: BENCH_ROWS (default 1000000,3000000).
 """
 
@@ -29,8 +31,9 @@ import json, resource, sys, time
 args = json.loads(sys.argv[1])
 """
 EPILOGUE = """
+usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": time.monotonic() - started, "rows": globals().get("rows"),
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime}))
 """
 OURS = """
 from datetime import date
@@ -109,6 +112,7 @@ def measure(code, args, repeats, throwaway=None) -> dict:
     return {
         "seconds": statistics.median(r["seconds"] for r in runs),
         "peak_mb": max(r["peak_mb"] for r in runs),
+        "cpu_s": statistics.median(r["cpu_s"] for r in runs),
     }
 
 
@@ -174,7 +178,7 @@ def drop_mysql(name: str) -> None:
 def report(engine: str, rows: int, results: dict) -> None:
     ours = results["ours"]
     print(f"\n{engine}, {rows:,} rows")
-    print(f"  {'contender':<24}{'median s':>10}{'rows/s':>14}{'peak MB':>10}{'vs ours':>10}")
+    print(f"  {'contender':<24}{'median s':>10}{'rows/s':>14}{'peak MB':>10}{'CPU s':>8}{'vs ours':>10}")
     for name, result in results.items():
         if "error" in result:
             print(f"  {name:<24}unavailable: {result['error']}")
@@ -182,7 +186,7 @@ def report(engine: str, rows: int, results: dict) -> None:
         ratio = result["seconds"] / ours["seconds"] if "seconds" in ours else float("nan")
         print(
             f"  {name:<24}{result['seconds']:>10.2f}{rows / result['seconds']:>14,.0f}"
-            f"{result['peak_mb']:>10.0f}{ratio:>9.2f}x"
+            f"{result['peak_mb']:>10.0f}{result['cpu_s']:>8.1f}{ratio:>9.2f}x"
         )
 
 
