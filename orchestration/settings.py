@@ -89,6 +89,12 @@ LAKE_AUTH_MODES: Mapping[str, Mapping[str, str]] = {
     },
 }
 DEFAULT_AZURE_CREDENTIAL = "DefaultAzureCredential"
+# Not a mode: the blob endpoint without `https://` (adlfs `account_host`) when it is not
+# `<account>.blob.core.windows.net`: a sovereign cloud, or Azurite over HTTPS
+# (`127.0.0.1:<port>/devstoreaccount1`). A connection string carries its own endpoint.
+LAKE_ACCOUNT_HOST = "LAKEHOUSE_LAKE_ACCOUNT_HOST"
+# the storage account and its endpoint, shared by every mode: {variable: adlfs option}
+LAKE_ENDPOINT: Mapping[str, str] = {LAKE_ACCOUNT: "account_name", LAKE_ACCOUNT_HOST: "account_host"}
 
 
 def lake_credentials(lake_root: str, environ: Mapping[str, str]) -> LakeCredentials:
@@ -96,7 +102,8 @@ def lake_credentials(lake_root: str, environ: Mapping[str, str]) -> LakeCredenti
 
     A local root needs none. On `abfs://`, the mode is the one whose variables are set (exactly
     one), or `DefaultAzureCredential` (managed identity, Azure CLI login, AZURE_* variables)
-    when none is; every mode but the connection string also needs LAKEHOUSE_LAKE_ACCOUNT.
+    when none is; every mode but the connection string also needs LAKEHOUSE_LAKE_ACCOUNT, and
+    may name its endpoint in LAKEHOUSE_LAKE_ACCOUNT_HOST.
     """
     if "://" not in lake_root or lake_root.startswith("file://"):
         return NO_CREDENTIALS
@@ -117,13 +124,23 @@ def lake_credentials(lake_root: str, environ: Mapping[str, str]) -> LakeCredenti
             f"The lake {lake_root} authenticates by {mode} and needs {', '.join(missing)}: "
             "set it in the environment (docs/lake.md has an example of each mode)."
         )
-    names = [*variables, *([LAKE_ACCOUNT] if environ.get(LAKE_ACCOUNT) else [])]
+    host = environ.get(LAKE_ACCOUNT_HOST)
+    if host and mode == "connection string":
+        raise SettingsError(
+            f"{LAKE_ACCOUNT_HOST} does not combine with LAKEHOUSE_LAKE_CONNECTION_STRING, which "
+            "names its own endpoint (BlobEndpoint=...): unset one."
+        )
+    if host and "://" in host:
+        raise SettingsError(
+            f"{LAKE_ACCOUNT_HOST}={host} must not name a scheme (adlfs always uses https): "
+            "give the host and optional path only, e.g. stlakehouse.blob.core.chinacloudapi.cn."
+        )
+    endpoint = {name: option for name, option in LAKE_ENDPOINT.items() if environ.get(name)}
     options = {
-        **{option: environ[name] for name, option in variables.items()},
-        **({"account_name": environ[LAKE_ACCOUNT]} if environ.get(LAKE_ACCOUNT) else {}),
+        **{option: environ[name] for name, option in {**variables, **endpoint}.items()},
         "anon": False,  # never fall back to anonymous access
     }
-    return LakeCredentials(mode, tuple(names), options)
+    return LakeCredentials(mode, (*variables, *endpoint), options)
 
 
 @dataclass(frozen=True)

@@ -3,20 +3,30 @@
 A pytest plugin (loaded by tests/conftest.py): the session fixture `azurite` starts the blob
 service on a free loopback port with a temporary data folder and stops it at the end; tests
 that need it skip loudly when it is not installed (and fail in CI, see tests/services.py).
+`azurite_https` serves HTTPS with a self-signed certificate, for the modes that adlfs only
+speaks over HTTPS (account key, SAS token); `trust_azurite_https` makes the clients trust it.
+`dbt_filesystem` and `duckdb_reader` read the lake the way dbt does.
 `python -m tests.azurite install` installs the pinned version into ./node_modules (.ci/run).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import duckdb
+import fsspec
 import pytest
+import yaml
+from dbt_common.context import set_invocation_context
 
 from tests.services import port_open, require_service
 
@@ -39,19 +49,65 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class Azurite:
-    """One Azurite blob service: started on `port` (a free one by default), data in `folder`."""
+def write_self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1, valid for a day and its own trust anchor, and its private
+    key: PEM files in `folder`."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
 
-    def __init__(self, folder: Path, port: int | None = None):
+    key = ec.generate_private_key(ec.SECP256R1())
+    loopback = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(loopback, critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+class Azurite:
+    """One Azurite blob service: started on `port` (a free one by default), data in `folder`;
+    over HTTPS with a self-signed certificate (`certificate`, written in `folder`) if `https`."""
+
+    def __init__(self, folder: Path, port: int | None = None, https: bool = False):
         self.folder = folder
         self.port = port or free_port()
+        self.https = https
+        self.certificate: Path | None = None
+        self.key: Path | None = None
         self.process: subprocess.Popen | None = None
 
     @property
+    def account_host(self) -> str:
+        """The endpoint as adlfs's `account_host` (path style: the account follows the port)."""
+        return f"127.0.0.1:{self.port}/{ACCOUNT}"
+
+    @property
     def connection_string(self) -> str:
+        scheme = "https" if self.https else "http"
         return (
-            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
-            f"BlobEndpoint=http://127.0.0.1:{self.port}/{ACCOUNT};"
+            f"DefaultEndpointsProtocol={scheme};AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+            f"BlobEndpoint={scheme}://{self.account_host};"
         )
 
     def start(self) -> Azurite:
@@ -61,6 +117,10 @@ class Azurite:
             "--location", str(self.folder), "--silent", "--loose", "--skipApiVersionCheck",
             "--disableTelemetry",
         ]
+        if self.https:
+            if self.certificate is None:
+                self.certificate, self.key = write_self_signed_certificate(self.folder)
+            command += ["--cert", str(self.certificate), "--key", str(self.key)]
         log = (self.folder / "azurite.log").open("ab")
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
@@ -86,9 +146,17 @@ class Azurite:
         from azure.storage.blob import BlobServiceClient
 
         name = name or f"test-{uuid.uuid4().hex[:12]}"
-        with BlobServiceClient.from_connection_string(self.connection_string) as client:
+        verify = {"connection_verify": str(self.certificate)} if self.https else {}
+        with BlobServiceClient.from_connection_string(self.connection_string, **verify) as client:
             client.create_container(name)
         return name
+
+    def trusting_ssl_context(self) -> ssl.SSLContext:
+        """The system's trusted certificates and this Azurite's, as aiohttp's default context."""
+        context = ssl.create_default_context()
+        context.load_verify_locations(cafile=str(self.certificate))
+        context.set_alpn_protocols(["http/1.1"])
+        return context
 
 
 def require_azurite() -> None:
@@ -108,6 +176,29 @@ def azurite(tmp_path_factory) -> Azurite:
     service.stop()
 
 
+@pytest.fixture(scope="session")
+def azurite_https(tmp_path_factory) -> Azurite:
+    """An Azurite of the test session that serves HTTPS (use it with `trust_azurite_https`)."""
+    require_azurite()
+    service = Azurite(tmp_path_factory.mktemp("azurite-https"), https=True).start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def trust_azurite_https(azurite_https: Azurite, monkeypatch) -> Azurite:
+    """`azurite_https`, whose certificate adlfs trusts for the duration of the test.
+
+    adlfs goes through the Azure SDK's aiohttp transport, and aiohttp builds its default SSL
+    context once, when it is imported, so SSL_CERT_FILE set afterwards would be ignored.
+    """
+    import aiohttp.connector
+
+    context = azurite_https.trusting_ssl_context()
+    monkeypatch.setattr(aiohttp.connector, "_SSL_CONTEXT_VERIFIED", context)
+    return azurite_https
+
+
 @pytest.fixture
 def lake_environ(azurite: Azurite) -> dict[str, str]:
     """The variables of a lake in a fresh Azurite container (connection-string mode)."""
@@ -115,6 +206,23 @@ def lake_environ(azurite: Azurite) -> dict[str, str]:
         "LAKEHOUSE_LAKE_ROOT": f"abfs://{azurite.create_container()}/lake",
         "LAKEHOUSE_LAKE_CONNECTION_STRING": azurite.connection_string,
     }
+
+
+def dbt_filesystem(environ) -> fsspec.AbstractFileSystem:
+    """The abfs filesystem of dbt/profiles.yml's `azure` output, rendered and built as dbt does."""
+    from dbt.config.renderer import ProfileRenderer
+
+    set_invocation_context(dict(environ))
+    outputs = yaml.safe_load((PROJECT_ROOT / "dbt" / "profiles.yml").read_text())["lakehouse"]
+    entry = ProfileRenderer({}).render_data(outputs["outputs"]["azure"])["filesystems"][0]
+    options = {k: v for k, v in entry.items() if k != "fs"}
+    return fsspec.filesystem(entry["fs"], skip_instance_cache=True, **options)
+
+
+def duckdb_reader(environ) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    connection.register_filesystem(dbt_filesystem(environ))
+    return connection
 
 
 def main(argv: list[str]) -> int:

@@ -8,16 +8,12 @@ import threading
 import time
 from datetime import date, timedelta
 
-import duckdb
-import fsspec
 import pyarrow as pa
 import pytest
-import yaml
-from dbt_common.context import set_invocation_context
 
 from orchestration.lib.lake import Lake, LakeError
-from orchestration.settings import PROJECT_ROOT, settings_for
-from tests.azurite import Azurite, require_azurite
+from orchestration.settings import settings_for
+from tests.azurite import Azurite, duckdb_reader, require_azurite
 
 pytestmark = pytest.mark.azurite
 DAY = date(2026, 1, 5)
@@ -37,23 +33,6 @@ def batches(version: int, rows: int | None = None):
 
 def open_lake(environ) -> Lake:
     return settings_for("ci", environ=environ).open_lake()
-
-
-def dbt_filesystem(environ) -> fsspec.AbstractFileSystem:
-    """The abfs filesystem of dbt/profiles.yml's `azure` output, rendered and built as dbt does."""
-    from dbt.config.renderer import ProfileRenderer
-
-    set_invocation_context(dict(environ))
-    outputs = yaml.safe_load((PROJECT_ROOT / "dbt" / "profiles.yml").read_text())["lakehouse"]
-    entry = ProfileRenderer({}).render_data(outputs["outputs"]["azure"])["filesystems"][0]
-    options = {k: v for k, v in entry.items() if k != "fs"}
-    return fsspec.filesystem(entry["fs"], skip_instance_cache=True, **options)
-
-
-def duckdb_reader(environ) -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    connection.register_filesystem(dbt_filesystem(environ))
-    return connection
 
 
 def test_publish_writes_one_blob_per_partition_and_reads_back(lake_environ):

@@ -5,12 +5,14 @@ import yaml
 
 from orchestration.lib.lake import SNAPSHOT_READS, container_name_problem
 from orchestration.settings import (
-    ENVIRONMENTS, LAKE_AUTH_MODES, PROJECT_ROOT, SettingsError, lake_credentials, settings_for,
+    ENVIRONMENTS, LAKE_AUTH_MODES, LAKE_ENDPOINT, PROJECT_ROOT, SettingsError, lake_credentials,
+    settings_for,
 )
 
 ROOT = "abfs://lake"
 SECRET = "c2VjcmV0LXZhbHVlLXRoYXQtbXVzdC1uZXZlci1sZWFr"
 ACCOUNT = {"LAKEHOUSE_LAKE_ACCOUNT": "stlakehouse"}
+HOST = {"LAKEHOUSE_LAKE_ACCOUNT_HOST": "stlakehouse.blob.core.chinacloudapi.cn"}
 
 
 @pytest.mark.parametrize(
@@ -38,6 +40,17 @@ ACCOUNT = {"LAKEHOUSE_LAKE_ACCOUNT": "stlakehouse"}
             {"account_name": "stlakehouse", "tenant_id": "t", "client_id": "c", "client_secret": SECRET},
         ),
         (ACCOUNT, "DefaultAzureCredential", {"account_name": "stlakehouse"}),
+        (
+            {**ACCOUNT, **HOST, "LAKEHOUSE_LAKE_SAS_TOKEN": f"sv=2024&sig={SECRET}"},
+            "SAS token",
+            {"account_name": "stlakehouse", "account_host": HOST["LAKEHOUSE_LAKE_ACCOUNT_HOST"],
+             "sas_token": f"sv=2024&sig={SECRET}"},
+        ),
+        (
+            {**ACCOUNT, **HOST},
+            "DefaultAzureCredential",
+            {"account_name": "stlakehouse", "account_host": HOST["LAKEHOUSE_LAKE_ACCOUNT_HOST"]},
+        ),
     ],
 )
 def test_each_mode_gives_the_adlfs_options_and_hides_its_secret(environ, mode, options):
@@ -77,6 +90,22 @@ def test_two_modes_at_once_are_an_error_that_names_both():
     assert SECRET not in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    "environ, problem",
+    [
+        ({**HOST, "LAKEHOUSE_LAKE_CONNECTION_STRING": f"AccountKey={SECRET}"},
+         "LAKEHOUSE_LAKE_ACCOUNT_HOST does not combine with LAKEHOUSE_LAKE_CONNECTION_STRING"),
+        ({**ACCOUNT, "LAKEHOUSE_LAKE_ACCOUNT_HOST": "https://stlakehouse.blob.core.windows.net",
+          "LAKEHOUSE_LAKE_ACCOUNT_KEY": SECRET},
+         "LAKEHOUSE_LAKE_ACCOUNT_HOST=https://.* must not name a scheme"),
+    ],
+)
+def test_a_wrong_account_host_names_the_variables(environ, problem):
+    with pytest.raises(SettingsError, match=problem) as raised:
+        lake_credentials(ROOT, environ)
+    assert SECRET not in str(raised.value)
+
+
 def test_settings_resolve_credentials_only_when_the_lake_is_opened():
     settings = settings_for("prod")  # nothing set: building settings must not fail
     assert settings.lake_root == "abfs://lake" and settings.dbt_target == "azure"
@@ -108,10 +137,12 @@ def test_container_names_follow_azure_rules(name, valid):
 def test_dbt_profile_passes_every_lake_variable_and_the_snapshot_read_options():
     profile = yaml.safe_load((PROJECT_ROOT / "dbt" / "profiles.yml").read_text())["lakehouse"]
     entry = profile["outputs"]["azure"]["filesystems"][0]
-    variables = {"LAKEHOUSE_LAKE_ACCOUNT": "account_name"} | {
+    variables = dict(LAKE_ENDPOINT) | {
         name: option for names in LAKE_AUTH_MODES.values() for name, option in names.items()
     }
-    for name, option in variables.items():
-        assert entry[option] == f"{{{{ env_var('{name}', '') }}}}"
+    from_environment = {k: v for k, v in entry.items() if "env_var(" in str(v)}
+    assert from_environment == {
+        option: f"{{{{ env_var('{name}', '') }}}}" for name, option in variables.items()
+    }
     assert {k: entry[k] for k in SNAPSHOT_READS} == dict(SNAPSHOT_READS)
     assert {settings_for(e).dbt_target for e in ENVIRONMENTS} <= set(profile["outputs"])
