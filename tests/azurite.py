@@ -209,14 +209,16 @@ def lake_environ(azurite: Azurite) -> dict[str, str]:
 
 
 def dbt_filesystem(environ) -> fsspec.AbstractFileSystem:
-    """The abfs filesystem of dbt/profiles.yml's `azure` output, rendered and built as dbt does."""
+    """The lake filesystem of dbt/profiles.yml's `azure` output, rendered and built as dbt does
+    (its plugin, orchestration/lib/lake_reads.py)."""
     from dbt.config.renderer import ProfileRenderer
+
+    from orchestration.lib.lake_reads import Plugin
 
     set_invocation_context(dict(environ))
     outputs = yaml.safe_load((PROJECT_ROOT / "dbt" / "profiles.yml").read_text())["lakehouse"]
-    entry = ProfileRenderer({}).render_data(outputs["outputs"]["azure"])["filesystems"][0]
-    options = {k: v for k, v in entry.items() if k != "fs"}
-    return fsspec.filesystem(entry["fs"], skip_instance_cache=True, **options)
+    [plugin] = ProfileRenderer({}).render_data(outputs["outputs"]["azure"])["plugins"]
+    return Plugin("lake", plugin["config"]).filesystem
 
 
 def duckdb_reader(environ) -> duckdb.DuckDBPyConnection:

@@ -126,22 +126,6 @@ def test_lake_readers_never_see_half_a_partition_or_a_mix_while_it_is_rewritten(
     assert good >= 10 and all(n >= 3 for n in versions_seen.values()), (good, versions_seen)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="DuckDB reads a file's footer and its row groups through separate opens, so a rewrite "
-    "between them can give a wrong answer (docs/lake.md: open problem)",
-)
-def test_duckdb_over_fsspec_never_sees_a_mix_while_a_partition_is_rewritten(lake_environ):
-    connection = duckdb_reader(lake_environ)
-    sql = (
-        "select partition_date, count(*), min(version), max(version) from read_parquet("
-        f"'{lake_environ['LAKEHOUSE_LAKE_ROOT']}/s/t/*/data.parquet', hive_partitioning = true) "
-        "group by all"
-    )
-    wrong, errors, good, _ = rewrite_while_reading(lake_environ, lambda: connection.execute(sql).fetchall())
-    assert not wrong, (good, wrong[:3])
-
-
 def test_missing_container_is_a_clear_error_and_is_not_created(lake_environ, azurite):
     environ = {**lake_environ, "LAKEHOUSE_LAKE_ROOT": "abfs://no-such-container/lake"}
     with pytest.raises(LakeError, match="container 'no-such-container' does not exist"):

@@ -1,18 +1,22 @@
-"""Repeatable reads of the lake on blob storage (orchestration/lib/lake_reads.py), on Azurite."""
+"""Repeatable reads of the lake on blob storage (orchestration/lib/lake_reads.py), on Azurite,
+through the filesystem that dbt/profiles.yml gives dbt. With plain adlfs, every test here fails."""
 
 import duckdb
 import pytest
 
-from orchestration.lib.lake_reads import PinnedBlobFileSystem, PinnedVersionGone
+from tests.azurite import dbt_filesystem
 from tests.integration.test_lake_azure import DAY, SCHEMA, batches, open_lake, rewrite_while_reading, rows_of
 
 pytestmark = pytest.mark.azurite
 
 
-def reader(lake_environ, **options) -> duckdb.DuckDBPyConnection:
+def reader(lake_environ, cache_bytes: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection reading the lake as one dbt invocation does."""
+    filesystem = dbt_filesystem(lake_environ)
+    if cache_bytes is not None:
+        filesystem.cache_bytes = cache_bytes
     connection = duckdb.connect()
-    lake = open_lake(lake_environ)
-    connection.register_filesystem(PinnedBlobFileSystem(**lake.credentials.options, **options))
+    connection.register_filesystem(filesystem)
     return connection
 
 

@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from orchestration.lib.lake import SNAPSHOT_READS, container_name_problem
+from orchestration.lib.lake import container_name_problem
 from orchestration.settings import (
     ENVIRONMENTS, LAKE_AUTH_MODES, LAKE_ENDPOINT, PROJECT_ROOT, SettingsError, lake_credentials,
     settings_for,
@@ -134,9 +134,11 @@ def test_container_names_follow_azure_rules(name, valid):
     assert (container_name_problem(name) is None) == valid
 
 
-def test_dbt_profile_passes_every_lake_variable_and_the_snapshot_read_options():
+def test_dbt_profile_passes_every_lake_variable_to_the_pinned_reads_plugin():
     profile = yaml.safe_load((PROJECT_ROOT / "dbt" / "profiles.yml").read_text())["lakehouse"]
-    entry = profile["outputs"]["azure"]["filesystems"][0]
+    [plugin] = profile["outputs"]["azure"]["plugins"]
+    assert plugin["module"] == "orchestration.lib.lake_reads"
+    entry = plugin["config"]
     variables = dict(LAKE_ENDPOINT) | {
         name: option for names in LAKE_AUTH_MODES.values() for name, option in names.items()
     }
@@ -144,5 +146,5 @@ def test_dbt_profile_passes_every_lake_variable_and_the_snapshot_read_options():
     assert from_environment == {
         option: f"{{{{ env_var('{name}', '') }}}}" for name, option in variables.items()
     }
-    assert {k: entry[k] for k in SNAPSHOT_READS} == dict(SNAPSHOT_READS)
+    assert entry["use_listings_cache"] is False  # a new partition is seen by the next run
     assert {settings_for(e).dbt_target for e in ENVIRONMENTS} <= set(profile["outputs"])
