@@ -53,8 +53,9 @@ class PinnedBlobFileSystem(AzureBlobFileSystem):
         super().__init__(*args, **options)
         self.cache_bytes = cache_bytes
         self._versions: dict[str, Version] = {}
-        self._contents: OrderedDict[str, bytes] = OrderedDict()
+        self._contents: OrderedDict[str, bytes] = OrderedDict()  # least recently read first
         self._lock = threading.Lock()  # dbt reads with several threads
+        self._file_locks: dict[str, threading.Lock] = {}  # one download of a file at a time
 
     def _open(self, path: str, mode: str = "rb", **kwargs: Any):
         if mode != "rb":
@@ -79,18 +80,28 @@ class PinnedBlobFileSystem(AzureBlobFileSystem):
     def _read(self, path: str) -> bytes:
         key = self._strip_protocol(path)
         with self._lock:
-            if key in self._contents:
-                self._contents.move_to_end(key)
-                return self._contents[key]
-            pinned = self._versions.get(key)
-        content, version = sync(self.loop, self._download, key, pinned)
-        with self._lock:
-            self._versions.setdefault(key, version)
-            if len(content) <= self.cache_bytes:
-                self._contents[key] = content
-                while sum(len(c) for c in self._contents.values()) > self.cache_bytes:
-                    self._contents.popitem(last=False)
+            file_lock = self._file_locks.setdefault(key, threading.Lock())
+        with file_lock:
+            with self._lock:
+                if key in self._contents:
+                    self._contents.move_to_end(key)
+                    return self._contents[key]
+                pinned = self._versions.get(key)
+            content, version = sync(self.loop, self._download, key, pinned)
+            with self._lock:
+                self._versions[key] = version  # the pinned one, if any: the download was conditional
+                self._keep(key, content)
         return content
+
+    def _keep(self, key: str, content: bytes) -> None:
+        """Hold `content` in memory, evicting the least recently read files beyond cache_bytes."""
+        if len(content) > self.cache_bytes:
+            return
+        self._contents[key] = content
+        held = sum(len(c) for c in self._contents.values())
+        while held > self.cache_bytes:
+            _, evicted = self._contents.popitem(last=False)
+            held -= len(evicted)
 
     async def _download(self, key: str, pinned: Version | None) -> tuple[bytes, Version]:
         """The whole blob in one download (the SDK pins its chunks to one ETag); if `pinned`,
