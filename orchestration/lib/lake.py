@@ -11,9 +11,11 @@ published with the one operation of the filesystem that readers see all at once:
   previous blob; if the upload fails, staged blocks stay uncommitted and invisible.
 
 A reader must also never combine byte ranges of two versions of a blob (a Parquet footer of the
-old file with column chunks of the new one). Blob readers therefore fetch each file whole, in
-one download that the Azure SDK pins to one ETag (`SNAPSHOT_READS`); dbt's profile uses the same
-options. docs/lake.md gives the reasons and the measurements.
+old file with column chunks of the new one). The lake's own readers therefore fetch each file
+whole, in one download that the Azure SDK pins to one ETag (`SNAPSHOT_READS`); DuckDB, which
+opens a file several times per query, reads through `duckdb_filesystem()`, which serves every
+open of a file from the version of its first read (lake_reads.py; dbt gets the same through
+its profile). docs/lake.md gives the reasons and the measurements.
 """
 
 from __future__ import annotations
@@ -137,6 +139,16 @@ class Lake:
                 )
             ) from None
         return self
+
+    def duckdb_filesystem(self) -> fsspec.AbstractFileSystem:
+        """A filesystem through which DuckDB reads this blob lake: each file at the version of
+        its first read, for the life of the object (orchestration/lib/lake_reads.py; dbt gets
+        the same through its profile). A local lake is read by DuckDB itself."""
+        from orchestration.lib.lake_reads import PinnedBlobFileSystem
+
+        if self.is_local:
+            raise LakeError("A local lake is read by DuckDB directly, with no filesystem to register.")
+        return PinnedBlobFileSystem(**self.credentials.options)
 
     def partition_path(self, system: str, table: str, day: date) -> str:
         return partition_path(self._fs_root, system, table, day)

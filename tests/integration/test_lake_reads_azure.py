@@ -10,9 +10,10 @@ from tests.integration.test_lake_azure import DAY, SCHEMA, batches, open_lake, r
 pytestmark = pytest.mark.azurite
 
 
-def reader(lake_environ, cache_bytes: int | None = None) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection reading the lake as one dbt invocation does."""
-    filesystem = dbt_filesystem(lake_environ)
+def reader(lake_environ, cache_bytes: int | None = None, of: str = "dbt") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection reading the lake as one dbt invocation does (or as the lake's own
+    DuckDB readers do: `of="lake"`)."""
+    filesystem = dbt_filesystem(lake_environ) if of == "dbt" else open_lake(lake_environ).duckdb_filesystem()
     if cache_bytes is not None:
         filesystem.cache_bytes = cache_bytes
     connection = duckdb.connect()
@@ -28,14 +29,15 @@ def partitions(connection, lake_environ):
     ).fetchall()
 
 
-def test_a_reader_sees_each_file_at_the_version_it_first_read(lake_environ):
+@pytest.mark.parametrize("of", ["dbt", "lake"])
+def test_a_reader_sees_each_file_at_the_version_it_first_read(lake_environ, of):
     lake = open_lake(lake_environ)
     lake.publish_partition("s", "t", DAY, SCHEMA, batches(1))
-    first = reader(lake_environ)
+    first = reader(lake_environ, of=of)
     assert partitions(first, lake_environ) == [(DAY, rows_of(1), 1, 1)]
     lake.publish_partition("s", "t", DAY, SCHEMA, batches(2))
     assert partitions(first, lake_environ) == [(DAY, rows_of(1), 1, 1)]  # still its version
-    assert partitions(reader(lake_environ), lake_environ) == [(DAY, rows_of(2), 2, 2)]
+    assert partitions(reader(lake_environ, of=of), lake_environ) == [(DAY, rows_of(2), 2, 2)]
 
 
 def test_a_pinned_version_that_is_gone_is_an_error_not_a_mix(lake_environ):

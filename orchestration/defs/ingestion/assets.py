@@ -62,14 +62,13 @@ def last_published_schema(lake: Lake, spec: TableSpec) -> pa.Schema | None:
 def duplicate_keys(lake: Lake, spec: TableSpec, days: list[date]) -> int:
     """Rows beyond the first of each primary key value, in the partitions just written."""
     import duckdb
-    from fsspec.implementations.local import LocalFileSystem
 
     paths = [lake.partition_path(spec.system, spec.table, day) for day in days]
     if not paths:
         return 0
     with duckdb.connect() as connection:
-        if not isinstance(lake.fs, LocalFileSystem):
-            connection.register_filesystem(lake.fs)
+        if not lake.is_local:
+            connection.register_filesystem(lake.duckdb_filesystem())
             paths = [lake.fs.unstrip_protocol(p) for p in paths]
         key = ", ".join('"' + k.replace('"', '""') + '"' for k in spec.primary_key)
         return connection.execute(
