@@ -113,10 +113,11 @@ class ArrowExtractor(Extractor):
         import psycopg
 
         c = self.credentials
-        with psycopg.connect(
+        coordinator = psycopg.connect(
             host=c.host, port=c.port, dbname=c.database, user=c.user, password=c.password,
             connect_timeout=CONNECT_TIMEOUT_S, application_name="lakehouse-extract",
-        ) as coordinator:
+        )
+        try:
             coordinator.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             coordinator.read_only = True
             found = coordinator.execute(
@@ -125,7 +126,8 @@ class ArrowExtractor(Extractor):
                 (relation(self.dialect, source),),
             ).fetchone()
             if found is None or found[1] not in ("r", "m") or found[2] < MIN_BLOCKS_PER_STREAM * streams:
-                yield setup, [None]  # a view, a partitioned parent or a small table
+                coordinator.close()  # a view, a partitioned parent or a small table: one stream
+                yield setup, [None]
                 return
             snapshot, _, blocks = found
             yield (
@@ -133,6 +135,8 @@ class ArrowExtractor(Extractor):
                  f"set transaction snapshot '{snapshot}'"],
                 block_ranges(blocks, streams),
             )
+        finally:
+            coordinator.close()
 
     def scalar(self, sql: str) -> object:
         import connectorx
