@@ -19,7 +19,7 @@ import duckdb
 from dashboard import data
 from dashboard.views import sport_affiliations as page
 from orchestration.cli import run_main_job
-from orchestration.defs.publish.serving import connect_read_only, gold_parquet_path, serving_config
+from orchestration.defs.publish.serving import connect_read_only, gold_parquet_path
 from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.settings import settings_for
 
@@ -54,7 +54,7 @@ def main() -> None:
             settings, SAMPLE_START, last, instance=dg.DagsterInstance.ephemeral(), log_level="ERROR"
         )
         assert result.success, "the main job failed; see its log above"
-        serving = serving_config(settings.data_dir, {}).path
+        serving = settings.serving.path
         with connect_read_only(serving) as connection:
             rows = data.column(connection, f"select count(*) from {page.RELATION}")[0]
         print(f"scale {SCALE}: pipeline {time.monotonic() - started:.0f} s; {page.TABLE}: {rows} rows")

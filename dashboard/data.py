@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from orchestration.defs.publish.serving import PUBLISHED, SCHEMA, connect_read_only, serving_config
+from orchestration.defs.publish.serving import PUBLISHED, SCHEMA, connect_read_only
 from orchestration.settings import load_settings
 
 DAGSTER_URL_ENV = "LAKEHOUSE_DAGSTER_URL"
@@ -23,7 +23,7 @@ Query = tuple[str, Mapping[str, object]]  # SQL with $named parameters, and thei
 
 
 def serving_path() -> Path:
-    return serving_config(load_settings().data_dir, os.environ).path
+    return load_settings().serving.path
 
 
 def connect() -> duckdb.DuckDBPyConnection:

@@ -52,11 +52,7 @@ def run_main_job(
 
 
 def serving_file(settings: Settings) -> Path:
-    import os
-
-    from orchestration.defs.publish.serving import serving_config
-
-    return serving_config(settings.data_dir, os.environ).path
+    return settings.serving.path
 
 
 def gold_summary(path: Path) -> list[tuple[str, int]]:

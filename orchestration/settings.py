@@ -58,6 +58,15 @@ INGESTION_TIME: Mapping[str, tuple[int, int]] = {
     "staging": (4, 0),
     "prod": (4, 30),
 }
+# The serving file (a DuckDB file, relative to the data directory) that dashboards open
+# read-only; LAKEHOUSE_SERVING_PATH overrides it. LAKEHOUSE_SERVING_POSTGRES_DSN (optional)
+# also publishes the gold tables to a PostgreSQL schema (LAKEHOUSE_SERVING_POSTGRES_SCHEMA).
+SERVING_FILE: Mapping[str, str] = {
+    "local": "serving/lakehouse.duckdb",
+    "ci": "serving/lakehouse.duckdb",
+    "staging": "serving/lakehouse.duckdb",
+    "prod": "serving/lakehouse.duckdb",
+}
 # connection name (used by the ingestion registry) -> definition, from connections.yml
 SOURCE_CONNECTIONS: Mapping[str, Mapping[str, dict]] = yaml.safe_load(CONNECTIONS_PATH.read_text())
 CONCERNS: Mapping[str, Mapping[str, object]] = {
@@ -65,8 +74,12 @@ CONCERNS: Mapping[str, Mapping[str, object]] = {
     "DUCKDB_PATH": DUCKDB_PATH,
     "DBT_TARGET": DBT_TARGET,
     "INGESTION_TIME": INGESTION_TIME,
+    "SERVING_FILE": SERVING_FILE,
     "SOURCE_CONNECTIONS": SOURCE_CONNECTIONS,
 }
+SERVING_PATH_ENV = "LAKEHOUSE_SERVING_PATH"
+POSTGRES_DSN_ENV = "LAKEHOUSE_SERVING_POSTGRES_DSN"
+POSTGRES_SCHEMA_ENV = "LAKEHOUSE_SERVING_POSTGRES_SCHEMA"
 
 
 class SettingsError(ValueError):
@@ -144,6 +157,24 @@ def lake_credentials(lake_root: str, environ: Mapping[str, str]) -> LakeCredenti
 
 
 @dataclass(frozen=True)
+class ServingConfig:
+    """Where the publish step serves the gold tables (docs/dashboard.md)."""
+
+    path: Path
+    postgres_dsn: str | None = field(default=None, repr=False)  # may hold a password
+    postgres_schema: str = "gld"
+
+
+def serving_config(environment: str, data_dir: Path, environ: Mapping[str, str]) -> ServingConfig:
+    path = environ.get(SERVING_PATH_ENV)
+    return ServingConfig(
+        path=Path(path) if path else data_dir / SERVING_FILE[environment],
+        postgres_dsn=environ.get(POSTGRES_DSN_ENV) or None,
+        postgres_schema=environ.get(POSTGRES_SCHEMA_ENV) or "gld",
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     data_dir: Path
@@ -152,6 +183,7 @@ class Settings:
     dbt_target: str
     connections: Mapping[str, ConnectionSpec]
     ingestion_time: tuple[int, int]
+    serving: ServingConfig
     # the LAKEHOUSE_LAKE_* variables only, resolved when the lake is opened
     lake_environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -173,7 +205,8 @@ def settings_for(
 ) -> Settings:
     """Settings of `environment`, with its local files under `data_dir` (default: ./data).
 
-    `environ` supplies the lake's variables (LAKEHOUSE_LAKE_ROOT and credentials); default none.
+    `environ` supplies the lake's variables (LAKEHOUSE_LAKE_ROOT and credentials) and the
+    serving ones (LAKEHOUSE_SERVING_*); default none.
     """
     if environment not in ENVIRONMENTS:
         raise SettingsError(
@@ -197,6 +230,7 @@ def settings_for(
         duckdb_path=data_dir / DUCKDB_PATH[environment],
         dbt_target=DBT_TARGET[environment],
         ingestion_time=INGESTION_TIME[environment],
+        serving=serving_config(environment, data_dir, environ),
         connections=_resolve_paths(
             parse_connections(SOURCE_CONNECTIONS[environment], f"connections.yml: {environment}"),
             data_dir,

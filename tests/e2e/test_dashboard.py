@@ -22,7 +22,7 @@ import duckdb
 import pytest
 
 from orchestration.cli import run_main_job
-from orchestration.defs.publish.serving import publish_serving_file, read_gold, serving_config
+from orchestration.defs.publish.serving import publish_serving_file, read_gold
 from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.settings import PROJECT_ROOT, settings_for
 from tests.services import require_service, stop_process_group
@@ -207,7 +207,7 @@ def test_republishing_while_the_dashboard_is_open_neither_blocks_nor_breaks_it(
 ):
     url = f"{dashboard}/culture_subventions"
     before = shown_metrics(browser, url)
-    path = serving_config(built.data_dir, {}).path
+    path = built.serving.path
     tables = read_gold(built.duckdb_path, GOLD_TABLES)
     halved = tables[SUBVENTIONS].slice(0, tables[SUBVENTIONS].num_rows // 2)
     started = time.monotonic()

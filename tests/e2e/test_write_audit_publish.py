@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 
 from orchestration.cli import run_main_job
-from orchestration.defs.publish.serving import connect_read_only, serving_config
+from orchestration.defs.publish.serving import connect_read_only
 from orchestration.lib.sample_data import SAMPLE_START, SampleSpec, generate
 from orchestration.settings import settings_for
 from tests.gold import read_gold
@@ -30,7 +30,7 @@ def test_failing_key_test_fails_the_run_and_dashboards_keep_the_previous_gold(tm
     paths = generate(settings.sample_dir, SampleSpec(scale=0.3))
     instance = dg.DagsterInstance.ephemeral()
     assert run_main_job(settings, SAMPLE_START, DAY, instance=instance).success
-    serving_file = serving_config(settings.data_dir, {}).path
+    serving_file = settings.serving.path
     before = served(serving_file)
     assert before and all(before.values())
 

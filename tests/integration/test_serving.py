@@ -16,13 +16,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.defs.publish.serving import (
-    POSTGRES_DSN_ENV,
-    SERVING_PATH_ENV,
     connect_read_only,
     publish_parquet,
     publish_postgres,
     publish_serving_file,
-    serving_config,
 )
 from orchestration.lib.lake import Lake
 from tests.services import port_open, require_service
@@ -61,16 +58,6 @@ def run_with_timeout(function, *args) -> None:
     assert not thread.is_alive(), f"publish blocked for more than {PUBLISH_TIMEOUT_S} s"
     if errors:
         raise errors[0]
-
-
-def test_serving_config_defaults_under_the_data_directory_and_postgres_is_optional(tmp_path):
-    config = serving_config(tmp_path, {})
-    assert config.path == tmp_path / "serving" / "lakehouse.duckdb"
-    assert config.postgres_dsn is None
-    config = serving_config(tmp_path, {SERVING_PATH_ENV: "/srv/x.duckdb", POSTGRES_DSN_ENV: "host=db"})
-    assert (config.path, config.postgres_dsn, config.postgres_schema) == (
-        Path("/srv/x.duckdb"), "host=db", "gld"
-    )
 
 
 def test_serving_file_is_replaced_whole_while_a_reader_holds_the_old_one(tmp_path):

@@ -44,3 +44,17 @@ def test_data_dir_override_moves_every_local_file(tmp_path: Path):
 def test_settings_for_each_environment_has_a_connection_per_system():
     for environment in ENVIRONMENTS:
         assert set(settings_for(environment).connections) == {"denodo", "subventions", "sport"}
+
+
+def test_serving_defaults_under_the_data_directory_and_postgres_is_optional(tmp_path):
+    serving = settings_for("local", data_dir=tmp_path).serving
+    assert serving.path == tmp_path / "serving" / "lakehouse.duckdb"
+    assert serving.postgres_dsn is None
+    serving = settings_for("prod", data_dir=tmp_path, environ={
+        "LAKEHOUSE_SERVING_PATH": "/srv/x.duckdb",
+        "LAKEHOUSE_SERVING_POSTGRES_DSN": "host=db password=s3cret",
+    }).serving
+    assert (serving.path, serving.postgres_dsn, serving.postgres_schema) == (
+        Path("/srv/x.duckdb"), "host=db password=s3cret", "gld"
+    )
+    assert "s3cret" not in repr(serving)

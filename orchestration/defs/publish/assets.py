@@ -10,7 +10,6 @@ assets, so they are built here from the manifest. Materialising them opens the s
 as the dashboard does and records what each page now shows (tables, rows, published_at).
 """
 
-import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -24,7 +23,6 @@ from orchestration.defs.publish.serving import (
     publish_postgres,
     publish_serving_file,
     read_gold,
-    serving_config,
 )
 from orchestration.lib.dbt_translator import LakehouseTranslator, layer
 from orchestration.lib.lake import Lake
@@ -94,7 +92,7 @@ def build_publish_defs(settings: Settings, manifest: Manifest) -> dg.Definitions
         backfill_policy=SINGLE_RUN,
     )
     def publish_gold(context: dg.AssetExecutionContext, lake: dg.ResourceParam[Lake]):
-        config = serving_config(settings.data_dir, os.environ)
+        config = settings.serving
         with exclusive_writer(settings.duckdb_path, context.log):  # no dbt build writes meanwhile
             tables = read_gold(settings.duckdb_path, names)
         published_at = datetime.now(timezone.utc)
@@ -124,7 +122,7 @@ def build_publish_defs(settings: Settings, manifest: Manifest) -> dg.Definitions
         backfill_policy=SINGLE_RUN,
     )
     def dashboards(context: dg.AssetExecutionContext):
-        path = serving_config(settings.data_dir, os.environ).path
+        path = settings.serving.path
         with connect_read_only(path) as connection:
             published = {
                 name: (rows, at)

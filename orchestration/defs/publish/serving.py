@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -29,30 +28,6 @@ import pyarrow as pa
 SCHEMA = "gld"
 PUBLISHED = "_published"  # one row per table: its row count and when it was published
 TEMP_MARKER = ".tmp-"
-
-SERVING_PATH_ENV = "LAKEHOUSE_SERVING_PATH"
-POSTGRES_DSN_ENV = "LAKEHOUSE_SERVING_POSTGRES_DSN"
-POSTGRES_SCHEMA_ENV = "LAKEHOUSE_SERVING_POSTGRES_SCHEMA"
-DEFAULT_SERVING_FILE = "serving/lakehouse.duckdb"  # relative to the data directory
-
-
-@dataclass(frozen=True)
-class ServingConfig:
-    path: Path
-    postgres_dsn: str | None
-    postgres_schema: str
-
-
-def serving_config(data_dir: Path, environ: Mapping[str, str]) -> ServingConfig:
-    """Where to publish: the serving file (default under the data directory) and, when
-    LAKEHOUSE_SERVING_POSTGRES_DSN is set, a PostgreSQL schema (default `gld`)."""
-    path = environ.get(SERVING_PATH_ENV)
-    return ServingConfig(
-        path=Path(path) if path else data_dir / DEFAULT_SERVING_FILE,
-        postgres_dsn=environ.get(POSTGRES_DSN_ENV) or None,
-        postgres_schema=environ.get(POSTGRES_SCHEMA_ENV) or SCHEMA,
-    )
-
 
 def read_gold(warehouse: Path, names: list[str]) -> dict[str, pa.Table]:
     """The gold tables `names` of the warehouse, read in one read-only session."""
