@@ -5,7 +5,7 @@ from datetime import date
 import pyarrow as pa
 import pytest
 
-from orchestration.lib.extractors.arrow import mssql_describe_sql
+from orchestration.lib.extractors.arrow import MIN_BLOCKS_PER_STREAM, mssql_describe_sql, parallel_streams
 from orchestration.lib.extractors.sql import (
     DB2,
     DENODO,
@@ -186,3 +186,19 @@ def test_a_block_range_is_a_tid_range_added_to_the_window():
 def test_block_ranges_are_refused_outside_postgres_tables(dialect, source):
     with pytest.raises(ValueError, match="only on PostgreSQL tables"):
         select_sql(dialect, source, SCHEMA, blocks=Blocks(0, 1))
+
+
+@pytest.mark.parametrize(
+    ("relkind", "blocks", "version", "streams", "expected"),
+    [
+        ("r", 10 * MIN_BLOCKS_PER_STREAM, 150000, 2, 2),
+        ("m", 10 * MIN_BLOCKS_PER_STREAM, 140000, 4, 4),
+        ("r", 3 * MIN_BLOCKS_PER_STREAM, 170000, 4, 3),  # each stream gets enough blocks
+        ("r", 2 * MIN_BLOCKS_PER_STREAM - 1, 150000, 2, 1),  # too small to split
+        ("v", 10 * MIN_BLOCKS_PER_STREAM, 150000, 2, 1),  # a view has no blocks of its own
+        ("p", 0, 150000, 2, 1),  # a partitioned parent neither
+        ("r", 10 * MIN_BLOCKS_PER_STREAM, 130011, 2, 1),  # before 14: no TID range scan
+    ],
+)
+def test_parallel_streams_only_where_block_ranges_pay(relkind, blocks, version, streams, expected):
+    assert parallel_streams(relkind, blocks, version, streams) == expected

@@ -59,6 +59,16 @@ def mssql_describe_sql(sql: str) -> str:
     )
 
 
+def parallel_streams(relkind: str, blocks: int, server_version: int, streams: int) -> int:
+    """How many connections should read a PostgreSQL relation: only tables and materialised
+    views (a view or a partitioned parent has no blocks of its own), only on PostgreSQL 14+
+    (before, a block range is a filter on a full scan, not a TID range scan), and only when
+    each connection gets at least MIN_BLOCKS_PER_STREAM blocks."""
+    if relkind not in ("r", "m") or server_version < 140000:
+        return 1
+    return max(1, min(streams, blocks // MIN_BLOCKS_PER_STREAM))
+
+
 class ArrowExtractor(Extractor):
     """One connection to a PostgreSQL, MySQL/MariaDB or SQL Server database."""
 
@@ -101,10 +111,10 @@ class ArrowExtractor(Extractor):
         """How to read `source`: the session setup of each connection, and one block range
         per connection (`[None]`: one connection reads everything).
 
-        A PostgreSQL table of at least `MIN_BLOCKS_PER_STREAM` blocks per stream is read by
-        `streams:` connections (default 2) in parallel, each a range of its blocks, all in one
-        snapshot that a coordinating transaction exports and holds until the last one ends:
-        together they read exactly the rows one connection would have read."""
+        A large PostgreSQL table (`parallel_streams`) is read by up to `streams:` connections
+        (default 2) in parallel, each a range of its blocks, all in one snapshot that a
+        coordinating transaction exports and holds until the last one ends: together they
+        read exactly the rows one connection would have read."""
         setup = list(SESSION_SETUP.get(self.connection.type, []))
         streams = int(self.connection.options.get("streams", DEFAULT_STREAMS))
         if self.connection.type != "postgres" or source.query is not None or streams < 2:
@@ -120,20 +130,25 @@ class ArrowExtractor(Extractor):
         try:
             coordinator.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             coordinator.read_only = True
-            found = coordinator.execute(
-                "select pg_export_snapshot(), relkind, pg_relation_size(oid) / "
-                "current_setting('block_size')::int from pg_class where oid = to_regclass(%s)",
-                (relation(self.dialect, source),),
-            ).fetchone()
-            if found is None or found[1] not in ("r", "m") or found[2] < MIN_BLOCKS_PER_STREAM * streams:
-                coordinator.close()  # a view, a partitioned parent or a small table: one stream
+            try:
+                found = coordinator.execute(
+                    "select pg_export_snapshot(), relkind, pg_relation_size(oid) / "
+                    "current_setting('block_size')::int, current_setting('server_version_num')::int "
+                    "from pg_class where oid = to_regclass(%s)",
+                    (relation(self.dialect, source),),
+                ).fetchone()
+            except psycopg.Error:  # a PostgreSQL-compatible server that cannot export a snapshot
+                found = None
+            snapshot, relkind, blocks, version = found or (None, "", 0, 0)
+            count = parallel_streams(relkind, blocks, version, streams)
+            if count < 2:
+                coordinator.close()
                 yield setup, [None]
                 return
-            snapshot, _, blocks = found
             yield (
                 [*setup, "begin isolation level repeatable read read only",
                  f"set transaction snapshot '{snapshot}'"],
-                block_ranges(blocks, streams),
+                block_ranges(blocks, count),
             )
         finally:
             coordinator.close()
