@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ import duckdb
 import fsspec
 import pyarrow as pa
 
+from benchmarks import median_seconds
 from orchestration.lib.lake import SNAPSHOT_READS, Lake
 from orchestration.lib.lake_reads import PinnedBlobFileSystem
 from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
@@ -68,13 +68,8 @@ def largest_table(sample_dir: Path) -> tuple[str, str, pa.Table]:
     return path.stem, name, pa.table({c: [str(r[i]) if r[i] is not None else None for r in rows] for i, c in enumerate(columns)})
 
 
-def timed(action, repeat: int = REPEAT) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+def timed(action) -> float:
+    return median_seconds(action, REPEAT)
 
 
 def publish_all(lake: Lake, system: str, name: str, table: pa.Table) -> None:

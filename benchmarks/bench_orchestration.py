@@ -8,7 +8,6 @@
 """
 
 import json
-import shutil
 import statistics
 import subprocess
 import sys
@@ -18,6 +17,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
+
+from benchmarks import median_seconds
 
 GENERATED_MODELS = 1000
 REPEATS = 3
@@ -50,13 +51,8 @@ def _name(i: int, models: int) -> str:
     return f"{layer}_gen__m{i:04d}"
 
 
-def timed(function, repeats=REPEATS) -> float:
-    runs = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs)
+def timed(action) -> float:
+    return median_seconds(action, REPEATS)
 
 
 def dbt_parse(project: Path, profiles: Path) -> None:
