@@ -161,8 +161,8 @@ class ServingConfig:
     """Where the publish step serves the gold tables (docs/dashboard.md)."""
 
     path: Path
-    postgres_dsn: str | None = field(default=None, repr=False)  # may hold a password
-    postgres_schema: str = "gld"
+    postgres_dsn: str | None = field(repr=False)  # may hold a password
+    postgres_schema: str
 
 
 def serving_config(environment: str, data_dir: Path, environ: Mapping[str, str]) -> ServingConfig:

@@ -241,14 +241,16 @@ def _write_parquet(path: str, schema: pa.Schema, batches: Iterable[pa.RecordBatc
     larger (benchmarks/bench_extract.py, docs/extraction.md)."""
     rows = 0
     pending: list[pa.RecordBatch] = []
+    pending_bytes = 0
     dictionary = [f.name for f in schema if any(kind(f.type) for kind in DICTIONARY_TYPES)]
     with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=dictionary) as writer:
         for batch in batches:
             pending.append(batch)
+            pending_bytes += batch.nbytes
             rows += batch.num_rows
-            if sum(b.nbytes for b in pending) >= ROW_GROUP_BYTES:
+            if pending_bytes >= ROW_GROUP_BYTES:
                 writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=MAX_ROW_GROUP_ROWS)
-                pending = []
+                pending, pending_bytes = [], 0
         if pending:
             writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=MAX_ROW_GROUP_ROWS)
     return rows

@@ -54,6 +54,7 @@ class PinnedBlobFileSystem(AzureBlobFileSystem):
         self.cache_bytes = cache_bytes
         self._versions: dict[str, Version] = {}
         self._contents: OrderedDict[str, bytes] = OrderedDict()  # least recently read first
+        self._held = 0  # bytes in _contents
         self._lock = threading.Lock()  # dbt reads with several threads
         self._file_locks: dict[str, threading.Lock] = {}  # one download of a file at a time
 
@@ -97,11 +98,11 @@ class PinnedBlobFileSystem(AzureBlobFileSystem):
         """Hold `content` in memory, evicting the least recently read files beyond cache_bytes."""
         if len(content) > self.cache_bytes:
             return
-        self._contents[key] = content
-        held = sum(len(c) for c in self._contents.values())
-        while held > self.cache_bytes:
+        self._contents[key] = content  # a new entry: `_read` returns early for one held
+        self._held += len(content)
+        while self._held > self.cache_bytes:
             _, evicted = self._contents.popitem(last=False)
-            held -= len(evicted)
+            self._held -= len(evicted)
 
     async def _download(self, key: str, pinned: Version | None) -> tuple[bytes, Version]:
         """The whole blob in one download (the SDK pins its chunks to one ETag); if `pinned`,

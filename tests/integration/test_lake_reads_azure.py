@@ -4,6 +4,7 @@ through the filesystem that dbt/profiles.yml gives dbt. With plain adlfs, every 
 import duckdb
 import pytest
 
+from orchestration.lib.lake_reads import PinnedVersionGone
 from tests.azurite import dbt_filesystem
 from tests.integration.test_lake_azure import DAY, SCHEMA, batches, open_lake, rewrite_while_reading, rows_of
 
@@ -48,6 +49,26 @@ def test_a_pinned_version_that_is_gone_is_an_error_not_a_mix(lake_environ):
     lake.publish_partition("s", "t", DAY, SCHEMA, batches(2))
     with pytest.raises(duckdb.Error, match="was rewritten while this run was reading it"):
         partitions(forgetful, lake_environ)
+
+
+def test_only_the_least_recently_read_files_leave_memory(lake_environ):
+    from datetime import timedelta
+
+    lake = open_lake(lake_environ)
+    days = [DAY, DAY + timedelta(days=1)]
+    for day in days:
+        lake.publish_partition("s", "t", day, SCHEMA, batches(1))
+    paths = [lake.fs.unstrip_protocol(lake.partition_path("s", "t", day)) for day in days]
+    filesystem = dbt_filesystem(lake_environ)
+    filesystem.cache_bytes = int(lake.fs.size(paths[0]) * 1.5)  # room for one file, not two
+    filesystem.cat_file(paths[0])
+    second = filesystem.cat_file(paths[1])  # pushes the first one out
+    for day in days:
+        lake.publish_partition("s", "t", day, SCHEMA, batches(2))
+    assert lake.fs.cat_file(paths[1]) != second
+    assert filesystem.cat_file(paths[1]) == second  # still held: its old version
+    with pytest.raises(PinnedVersionGone, match="was rewritten while this run was reading it"):
+        filesystem.cat_file(paths[0])  # evicted, and its pinned version is gone
 
 
 def test_duckdb_never_sees_a_mix_while_partitions_are_rewritten(lake_environ):
