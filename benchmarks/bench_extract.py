@@ -4,10 +4,10 @@ PostgreSQL: ours (connectorx stream -> Lake.publish_partition), connectorx to on
 table + pyarrow dataset write, DuckDB's postgres scanner (duckdb 1.5.5 in a throwaway `uv`
 environment: the pinned DuckDB cannot load it offline), pandas.read_sql in chunks, and the
 server's own binary COPY to /dev/null (the floor). MariaDB: ours, connectorx, pandas.
-Each contender runs in its own process (peak memory = its max RSS, imports included; time
-from after its imports to its last byte written; CPU = the client process's user + system
-seconds, imports included: on this 2-core machine the server competes for the same cores);
-the median of
+Each contender runs in its own process (peak memory = its resident high-water mark, VmHWM,
+imports included; time from after its imports to its last byte written; CPU = the client
+process's user + system seconds, imports included: on this 2-core machine the server competes
+for the same cores); the median of
 BENCH_REPEATS runs is reported. Sizes: BENCH_ROWS (default 1000000,3000000).
 """
 
@@ -30,10 +30,14 @@ PREAMBLE = """
 import json, resource, sys, time
 args = json.loads(sys.argv[1])
 """
+# Peak memory is the process's own high-water mark (VmHWM), not ru_maxrss: Linux carries the
+# parent's high-water mark into ru_maxrss across fork + exec, so a large `make bench` parent
+# would put a floor under every contender's figure.
 EPILOGUE = """
 usage = resource.getrusage(resource.RUSAGE_SELF)
+hwm_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(json.dumps({"seconds": time.monotonic() - started, "rows": globals().get("rows"),
-                  "peak_mb": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime}))
+                  "peak_mb": hwm_kb / 1024, "cpu_s": usage.ru_utime + usage.ru_stime}))
 """
 OURS = """
 from datetime import date
