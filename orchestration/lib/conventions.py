@@ -152,8 +152,20 @@ def gold_contracts(manifest: Manifest) -> Iterator[Violation]:
             yield Violation(model["name"], "ownership", "is a gold model without meta.owner.")
 
 
+def registry_violations(path: Path) -> list[Violation]:
+    """The ingestion registry read as the platform reads it: its first mistake, if any."""
+    from orchestration.lib.registry import RegistryError, load_registry
+
+    try:
+        load_registry(path)
+    except RegistryError as error:
+        return [Violation(str(error), "registry", "the registry is refused as written")]
+    return []
+
+
 def main(path: str = "target/manifest.json") -> int:
-    violations = check_manifest(json.loads(Path(path).read_text()))
+    registry = Path(__file__).resolve().parent.parent / "defs" / "ingestion" / "registry.yml"
+    violations = registry_violations(registry) + check_manifest(json.loads(Path(path).read_text()))
     for violation in violations:
         print(violation)
     print(f"{len(violations)} convention violation(s)" if violations else "Conventions: all good.")

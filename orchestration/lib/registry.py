@@ -2,7 +2,9 @@
 
 Analysts add a table by adding lines to `orchestration/defs/ingestion/registry.yml`; one
 factory (`orchestration/defs/ingestion/assets.py`) turns every entry into an asset. Every
-mistake is refused when the registry is read, with the entry named and what to write instead.
+mistake is refused when the registry is read, with the file, the line, the entry and what to
+write instead: an unknown key (often a table indented under the wrong key), a key or a table
+declared twice (YAML itself would keep the last one silently), a system without tables.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from orchestration.lib.extractors.sql import Source
 MODES = ("snapshot", "incremental")
 GRAINS = ("day", "month")
 SCHEMA_POLICIES = ("evolve", "freeze")
+SYSTEM_KEYS = {"owner", "connection", "description", "tables"}
 ENTRY_KEYS = {
-    "description", "owner", "primary_key", "mode", "cursor", "lookback_days", "grain",
-    "schema_policy", "personal_data", "connection", "table", "schema", "query",
+    "description", "owner", "primary_key", "mode", "cursor", "partition_by", "lookback_days",
+    "grain", "schema_policy", "personal_data", "connection", "table", "schema", "query",
 }
 
 
@@ -30,7 +33,7 @@ def raw_asset_key(system: str, table: str) -> dg.AssetKey:
 
 
 class RegistryError(ValueError):
-    """The registry YAML is wrong; the message names the entry and what to fix."""
+    """The registry YAML is wrong; the message names the file, the line, the entry and the fix."""
 
 
 @dataclass(frozen=True)
@@ -41,15 +44,18 @@ class TableSpec:
     description: str
     owner: str
     primary_key: tuple[str, ...]
-    mode: str  # snapshot: a full copy per partition; incremental: rows whose cursor is in it
+    mode: str  # snapshot: the current copy of the table; incremental: rows read by a cursor
     cursor: str | None = None
     personal_data: tuple[str, ...] = field(default_factory=tuple)
-    lookback_days: int = 0  # incremental: also rewrite the partitions of this many days before
+    lookback_days: int = 0  # incremental: also read the changes of this many days before
     grain: str = "day"  # one lake partition per day, or per month (keyed by its first day)
     schema_policy: str = "evolve"  # evolve: new columns land; freeze: any change fails
     source_table: str | None = None  # the table in the source, when it differs from `table`
     source_schema: str | None = None
     query: str | None = None  # a SELECT read instead of a table
+    partition_column: str | None = None  # `partition_by:` when it is not the cursor
+    file: str = "registry.yml"
+    line: int = 0
 
     @property
     def name(self) -> str:
@@ -60,6 +66,11 @@ class TableSpec:
         return raw_asset_key(self.system, self.table)
 
     @property
+    def partition_by(self) -> str | None:
+        """The date or timestamp column whose (UTC) day or month is a row's lake partition."""
+        return self.partition_column or self.cursor
+
+    @property
     def source(self) -> Source:
         if self.query is not None:
             return Source(query=self.query)
@@ -67,58 +78,138 @@ class TableSpec:
 
     @property
     def where(self) -> str:
-        """How error messages name this entry."""
-        return f"registry.yml: systems.{self.system}.tables.{self.table}"
+        """How error messages name this entry: file, line and path in the YAML."""
+        return f"{self.file}:{self.line}: systems.{self.system}.tables.{self.table}"
+
+
+class _Mapping(dict):
+    """A YAML mapping that remembers the line of each key and the keys written twice."""
+
+    def __init__(self, line: int):
+        super().__init__()
+        self.line = line
+        self.lines: dict[object, int] = {}
+        self.repeated: list[tuple[object, int, int]] = []  # (key, line, first line)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> _Mapping:
+    loader.flatten_mapping(node)
+    mapping = _Mapping(node.start_mark.line + 1)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in mapping.lines:
+            mapping.repeated.append((key, line, mapping.lines[key]))
+        else:
+            mapping.lines[key] = line
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def load_registry(path: Path) -> list[TableSpec]:
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml.load(path.read_text(), Loader=_StrictLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as error:
         raise RegistryError(f"{path}: not valid YAML: {error}") from error
-    if not isinstance(document, dict) or not isinstance(document.get("systems"), dict):
+    if not isinstance(document, _Mapping) or not isinstance(document.get("systems"), _Mapping):
         raise RegistryError(f"{path}: expected a top-level `systems:` mapping.")
+    _refuse_repeats(path, document, "")
+    systems = document["systems"]
+    _refuse_repeats(path, systems, "systems")
     specs = []
-    for system, body in document["systems"].items():
-        body = body or {}
-        for table, entry in (body.get("tables") or {}).items():
-            specs.append(_table_spec(path, system, body, table, entry or {}))
+    for system, body in systems.items():
+        here = f"{path.name}:{systems.lines[system]}: systems.{system}"
+        if not isinstance(body, _Mapping):
+            raise RegistryError(f"{here}: expected `owner:` and `tables:` under the system.")
+        _refuse_repeats(path, body, f"systems.{system}")
+        _refuse_unknown(path, body, f"systems.{system}", SYSTEM_KEYS, "a system")
+        tables = body.get("tables")
+        if not isinstance(tables, _Mapping) or not tables:
+            raise RegistryError(
+                f"{here}: the system declares no table; add its tables under `tables:` (each "
+                "entry indented one level below `tables:`), or remove the system."
+            )
+        _refuse_repeats(path, tables, f"systems.{system}.tables")
+        for table, entry in tables.items():
+            line = tables.lines[table]
+            if not isinstance(entry, _Mapping):
+                raise RegistryError(
+                    f"{path.name}:{line}: systems.{system}.tables.{table}: expected the table's "
+                    "keys (description, primary_key, mode...) indented below its name."
+                )
+            specs.append(_table_spec(path, system, body, table, entry, line))
     return specs
 
 
-def _table_spec(path: Path, system: str, body: dict, table: str, entry: dict) -> TableSpec:
-    where = f"{path.name}: systems.{system}.tables.{table}"
+def _refuse_repeats(path: Path, mapping: _Mapping, where: str) -> None:
+    for key, line, first in mapping.repeated:
+        raise RegistryError(
+            f"{path.name}:{line}: {where + '.' if where else ''}{key}: declared twice (first at "
+            f"line {first}); YAML would keep only the last one. Remove or rename one of them."
+        )
 
-    def fail(message: str) -> RegistryError:
-        return RegistryError(f"{where}: {message}")
 
-    if unknown := set(entry) - ENTRY_KEYS:
-        raise fail(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(ENTRY_KEYS)}.")
+def _refuse_unknown(path: Path, mapping: _Mapping, where: str, allowed: set[str], what: str) -> None:
+    for key in mapping:
+        if key not in allowed:
+            raise RegistryError(
+                f"{path.name}:{mapping.lines[key]}: {where}: unknown key {key!r} for {what} "
+                f"(allowed: {', '.join(sorted(allowed))}); if it is a table, indent it under "
+                "`tables:` like the others."
+            )
+
+
+def _table_spec(path: Path, system: str, body: dict, table: str, entry: _Mapping, line: int) -> TableSpec:
+    where = f"{path.name}:{line}: systems.{system}.tables.{table}"
+
+    def fail(message: str, key: str | None = None) -> RegistryError:
+        at = f"{path.name}:{entry.lines[key]}" if key in entry.lines else f"{path.name}:{line}"
+        return RegistryError(f"{at}: systems.{system}.tables.{table}: {message}")
+
+    _refuse_repeats(path, entry, f"systems.{system}.tables.{table}")
+    if unknown := sorted(set(entry) - ENTRY_KEYS):
+        raise fail(
+            f"unknown key(s) {unknown}; allowed: {sorted(ENTRY_KEYS)}. If it is another table, "
+            "indent it under `tables:` at the level of this one.", unknown[0],
+        )
     for required in ("description", "primary_key", "mode"):
         if required not in entry:
             raise fail(f"`{required}` is required.")
     mode = entry["mode"]
     if mode not in MODES:
-        raise fail(f"mode {mode!r} is not one of {', '.join(MODES)}.")
+        raise fail(f"mode {mode!r} is not one of {', '.join(MODES)}.", "mode")
     cursor = entry.get("cursor")
     if (mode == "incremental") != (cursor is not None):
-        raise fail("an incremental table needs `cursor:`, a snapshot has none.")
+        raise fail("an incremental table needs `cursor:`, a snapshot has none.", "mode")
+    partition_by = entry.get("partition_by")
+    if partition_by is not None and (mode != "incremental" or not isinstance(partition_by, str)):
+        raise fail("`partition_by:` names one date or timestamp column, for incremental tables only.",
+                   "partition_by")
     lookback = entry.get("lookback_days", 0)
     if not isinstance(lookback, int) or lookback < 0 or (lookback and mode == "snapshot"):
-        raise fail("`lookback_days:` is a whole number of days >= 0, for incremental tables only.")
+        raise fail("`lookback_days:` is a whole number of days >= 0, for incremental tables only.",
+                   "lookback_days")
     grain = entry.get("grain", "day")
-    if grain not in GRAINS:
-        raise fail(f"grain {grain!r} is not one of {', '.join(GRAINS)}.")
+    if grain not in GRAINS or (grain != "day" and mode == "snapshot"):
+        raise fail(f"grain {grain!r} is not one of {', '.join(GRAINS)} (incremental tables only).",
+                   "grain")
     policy = entry.get("schema_policy", "evolve")
     if policy not in SCHEMA_POLICIES:
-        raise fail(f"schema_policy {policy!r} is not one of {', '.join(SCHEMA_POLICIES)}.")
+        raise fail(f"schema_policy {policy!r} is not one of {', '.join(SCHEMA_POLICIES)}.", "schema_policy")
     if "query" in entry and ("table" in entry or "schema" in entry):
-        raise fail("give either `query:` or `table:` (with `schema:`), not both.")
+        raise fail("give either `query:` or `table:` (with `schema:`), not both.", "query")
     primary_key = entry["primary_key"]
     if isinstance(primary_key, str):
         primary_key = [primary_key]
     if not primary_key or not all(isinstance(k, str) and k for k in primary_key):
-        raise fail("`primary_key:` is a list of column names.")
+        raise fail("`primary_key:` is a list of column names.", "primary_key")
     owner = entry.get("owner", body.get("owner"))
     if not owner:
         raise fail("`owner:` is required (on the table or its system).")
@@ -138,4 +229,7 @@ def _table_spec(path: Path, system: str, body: dict, table: str, entry: dict) ->
         source_table=entry.get("table"),
         source_schema=entry.get("schema"),
         query=entry.get("query"),
+        partition_column=partition_by if partition_by != cursor else None,
+        file=path.name,
+        line=line,
     )

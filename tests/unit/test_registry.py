@@ -100,3 +100,66 @@ def test_dbt_sources_agree_with_the_registry_on_tables_and_primary_keys():
                 declared[(source["name"], table["name"])] = tuple(key.split(", ")) if isinstance(key, str) else tuple(key or ())
     registry = {(s.system, s.table): s.primary_key for s in load_registry(REGISTRY_PATH)}
     assert declared == registry
+
+
+TWO_TABLES = """\
+systems:
+  s:
+    owner: a@b.c
+    tables:
+      t:
+        description: d
+        primary_key: [id]
+        mode: snapshot
+{second}"""
+
+
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [
+        # a copy-paste slip: YAML alone would keep only the second `t`, silently
+        ("      t:\n        description: e\n        primary_key: [id]\n        mode: snapshot\n",
+         r"registry.yml:9: systems\.s\.tables\.t: declared twice \(first at line 5\)"),
+        # a table indented at the level of `tables:` lands under the system
+        ("    u:\n      description: e\n      primary_key: [id]\n      mode: snapshot\n",
+         r"registry.yml:9: systems\.s: unknown key 'u' for a system .*indent it under `tables:`"),
+        # a table indented one level too deep lands inside the previous table
+        ("        u:\n          description: e\n",
+         r"registry.yml:9: systems\.s\.tables\.t: unknown key\(s\) \['u'\].*indent it under `tables:`"),
+        ("        mode: incremental\n",
+         r"registry.yml:9: systems\.s\.tables\.t\.mode: declared twice \(first at line 8\)"),
+    ],
+)
+def test_entries_that_do_not_parse_as_meant_name_file_and_line(tmp_path, second, message):
+    with pytest.raises(RegistryError, match=message):
+        load_registry(write(tmp_path, TWO_TABLES.format(second=second)))
+
+
+def test_a_system_without_tables_is_refused(tmp_path):
+    path = write(tmp_path, "systems:\n  s:\n    owner: a@b.c\n    tables:\n")
+    with pytest.raises(RegistryError, match=r"registry.yml:2: systems\.s: the system declares no table"):
+        load_registry(path)
+
+
+def test_the_entry_line_travels_with_the_spec(tmp_path):
+    [spec] = load_registry(write(tmp_path, TWO_TABLES.format(second="")))
+    assert spec.where == "registry.yml:5: systems.s.tables.t"
+
+
+def test_partition_by_is_for_incremental_tables_and_defaults_to_the_cursor(tmp_path):
+    [spec] = load_registry(write(tmp_path, entry(
+        "        mode: incremental\n        cursor: updated_at\n        partition_by: paye_le\n")))
+    assert (spec.cursor, spec.partition_by) == ("updated_at", "paye_le")
+    [spec] = load_registry(write(tmp_path, entry("        mode: incremental\n        cursor: c\n")))
+    assert spec.partition_by == "c"
+    with pytest.raises(RegistryError, match="`partition_by:` names one date or timestamp column"):
+        load_registry(write(tmp_path, entry("        mode: snapshot\n        partition_by: c\n")))
+
+
+def test_make_lint_reports_a_registry_mistake(tmp_path):
+    from orchestration.lib.conventions import registry_violations
+
+    path = write(tmp_path, "systems:\n  s:\n    owner: a@b.c\n    tables:\n")
+    [violation] = registry_violations(path)
+    assert "registry.yml:2: systems.s: the system declares no table" in str(violation)
+    assert registry_violations(REGISTRY_PATH) == []
