@@ -34,8 +34,8 @@ sample: install ## generate the sample sources (SQLite) under data/sample
 demo: manifest $(DAGSTER_HOME)/dagster.yaml ## run the whole pipeline on the embedded default and print the gold tables
 	$(RUN) python -m orchestration.cli demo
 
-run: manifest $(DAGSTER_HOME)/dagster.yaml ## materialise partitions FROM[..TO] in one run (SELECT='key:raw/sport/*' to narrow)
-	$(RUN) python -m orchestration.cli run $(FROM) $(TO) $(if $(SELECT),--select '$(SELECT)')
+run: manifest $(DAGSTER_HOME)/dagster.yaml ## materialise the days FROM[..TO] (SELECT='key:raw/sport/*' to narrow)
+	$(RUN) python -m orchestration.cli run --from '$(FROM)' --to '$(TO)' $(if $(SELECT),--select '$(SELECT)')
 
 scaffold: install ## write the staging model of a landed table: make scaffold TABLE=<system>.<table>
 	$(RUN) python -m orchestration.cli scaffold $(TABLE) $(if $(ENTITY),--entity $(ENTITY))

@@ -18,7 +18,7 @@ import duckdb
 
 from dashboard import data
 from dashboard.views import sport_affiliations as page
-from orchestration.cli import run_main_job
+from orchestration.cli import run_window
 from orchestration.defs.publish.serving import connect_read_only, gold_parquet_path
 from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.settings import settings_for
@@ -50,7 +50,7 @@ def main() -> None:
         generate(settings.sample_dir, SampleSpec(scale=SCALE))
         started = time.monotonic()
         last = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
-        result = run_main_job(
+        result = run_window(
             settings, SAMPLE_START, last, instance=dg.DagsterInstance.ephemeral(), log_level="ERROR"
         )
         assert result.success, "the main job failed; see its log above"

@@ -134,7 +134,7 @@ def run(tmp: Path, service: Azurite) -> None:
 
     import dagster as dg
 
-    from orchestration.cli import run_main_job
+    from orchestration.cli import run_window
 
     local_settings = settings_for("local", data_dir=tmp / "local")
     generate(local_settings.sample_dir, SampleSpec(scale=SCALE))
@@ -178,7 +178,7 @@ def run(tmp: Path, service: Azurite) -> None:
     last = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
     for settings, env in ((local_settings, {}), (on_azurite, lake_environ)):
         os.environ.update(env)
-        assert run_main_job(settings, SAMPLE_START, last, instance=dg.DagsterInstance.ephemeral(),
+        assert run_window(settings, SAMPLE_START, last, instance=dg.DagsterInstance.ephemeral(),
                             log_level="ERROR").success
     dbt_local = dbt_build_seconds(local_settings, {})
     dbt_azurite = dbt_build_seconds(on_azurite, lake_environ)

@@ -103,7 +103,7 @@ def bench_definitions() -> None:
 
 
 def bench_history() -> None:
-    from orchestration.cli import run_main_job
+    from orchestration.cli import run_window
     from orchestration.lib.sample_data import SAMPLE_START, SampleSpec, generate
     from orchestration.settings import settings_for
 
@@ -115,11 +115,11 @@ def bench_history() -> None:
             settings = settings_for("local", data_dir=Path(scratch))
             generate(settings.sample_dir, SampleSpec(scale=days / 90, days=days))
             last = SAMPLE_START + timedelta(days=days - 1)
-            assert run_main_job(settings, SAMPLE_START, last, instance=instance, log_level="ERROR").success
+            assert run_window(settings, SAMPLE_START, last, instance=instance, log_level="ERROR").success
             runs = []
             for _ in range(REPEATS):
                 started = time.perf_counter()
-                result = run_main_job(settings, last, last, instance=instance, log_level="ERROR")
+                result = run_window(settings, last, last, instance=instance, log_level="ERROR")
                 wall = time.perf_counter() - started
                 assert result.success
                 compute = sum(

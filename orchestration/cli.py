@@ -1,16 +1,26 @@
-"""Command line of the embedded default: `python -m orchestration.cli demo|sample|summary`.
+"""Command line of the embedded default: `python -m orchestration.cli demo|run|sample|...`.
 
-`demo` is what `make demo` runs: generate the sample sources, run the main job over the
-sample's whole date range in one run, and print what each gold table holds.
+`demo` is what `make demo` runs: generate the sample sources, run the pipeline over the
+sample's whole date range, and print what each gold table holds. `run` materialises a window
+of days. A window runs in stages, one Dagster run per grain (orchestration/lib/stages.py).
+While it runs, the terminal shows one line per step; everything else (Dagster's log, driver
+messages) goes to a log file, and a failure ends with one short block per failed step: the
+asset, the cause and what to fix.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import os
 import sys
 import time
-from datetime import date, timedelta
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import TextIO
 
 import dagster as dg
 import duckdb
@@ -18,63 +28,245 @@ import duckdb
 from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+@dataclass
+class WindowRun:
+    """The runs that materialised a window, one per stage, in order."""
+
+    results: list = field(default_factory=list)
+    stages: list[str] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return bool(self.results) and all(r.success for r in self.results)
+
+    @property
+    def all_events(self) -> list:
+        return [event for result in self.results for event in result.all_events]
+
+    @property
+    def run_ids(self) -> list[str]:
+        return [result.run_id for result in self.results]
 
 
-def run_main_job(
+class UsageError(ValueError):
+    """A command was given something it cannot run; the message says what to write instead."""
+
+
+def run_window(
     settings: Settings,
     first: date,
     last: date,
-    instance=None,
+    instance: dg.DagsterInstance | None = None,
     log_level: str = "INFO",
     select: str | None = None,
-) -> dg.ExecuteInProcessResult:
-    """Materialise every asset (or those `select`ed, Dagster's selection syntax) for the
-    partitions first..last (inclusive) in one run."""
-    from orchestration.definitions import build_definitions
+    terminal: TextIO | None = None,
+) -> WindowRun:
+    """Materialise every asset (or those `select`ed, Dagster's selection syntax) for the days
+    first..last (inclusive): one run per stage, each over the partitions covering the window
+    and those its previous stages rewrote (late rows). Stops at the first failed stage."""
+    from orchestration.definitions import build_definitions, materialized_partitions, range_tags
+    from orchestration.lib.stages import plan_stages, rewritten_windows, stage_range
 
-    definitions = build_definitions(settings)
-    job = definitions.resolve_job_def("main")
-    keys = None
+    definitions = build_definitions(settings, select=select)
+    graph = definitions.resolve_asset_graph()
+    keys = dg.AssetSelection.from_string(select).resolve(graph) if select else graph.executable_asset_keys
+    if not keys:
+        raise UsageError(f"SELECT={select!r} matches no asset: e.g. SELECT='key:raw/sport/*'.")
+    instance = instance or dg.DagsterInstance.get()
+    window = (first, last + timedelta(days=1))
+    rewritten: list[tuple[date, date]] = []
+    outcome = WindowRun()
+    loggers = {"console": {"config": {"log_level": log_level}}}
+    for stage in plan_stages(graph, keys):
+        job = definitions.resolve_job_def(stage.name)
+        if terminal is not None:
+            job = job.with_logger_defs({**job.loggers, "progress": progress_logger(terminal)})
+            loggers = {**loggers, "progress": {}}
+        partition_range = stage_range(stage, window, rewritten)
+        if terminal is not None:
+            span = f" {partition_range[0]} .. {partition_range[1]}" if partition_range else ""
+            print(f"Stage {stage.name}{span}: {len(stage.keys)} assets", file=terminal, flush=True)
+        result = job.execute_in_process(
+            instance=instance,
+            run_config={"loggers": loggers},
+            tags=range_tags(partition_range) if partition_range else None,
+            raise_on_error=False,
+        )
+        outcome.results.append(result)
+        outcome.stages.append(stage.name)
+        if not result.success:
+            break
+        records = instance.get_records_for_run(
+            result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+        rewritten += rewritten_windows(materialized_partitions(records), graph)
+    return outcome
+
+
+def history_gaps(settings: Settings, select: str | None, first: date) -> list[tuple[str, list[date]]]:
+    """Partitioned source tables with days before `first` never landed in the lake: a run that
+    starts after them would build its figures on part of the history."""
+    from orchestration.defs.ingestion.assets import REGISTRY_PATH
+    from orchestration.lib.partitions import HISTORY_START, days_in_window
+    from orchestration.lib.registry import load_registry
+
+    specs = {spec.asset_key: spec for spec in load_registry(REGISTRY_PATH) if spec.mode == "incremental"}
     if select:
-        graph = definitions.get_repository_def().asset_graph
-        keys = list(dg.AssetSelection.from_string(select).resolve(graph))
-        if not keys:
-            raise SystemExit(f"--select {select!r} matches no asset.")
-    return job.execute_in_process(
-        asset_selection=keys,
-        instance=instance or dg.DagsterInstance.get(),
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        tags={RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()},
-        raise_on_error=False,
-    )
+        from orchestration.definitions import build_definitions
+
+        graph = build_definitions(settings, select=select).resolve_asset_graph()
+        chosen = dg.AssetSelection.from_string(select).resolve(graph)
+        specs = {key: spec for key, spec in specs.items() if key in chosen}
+    lake = settings.open_lake()
+    gaps = []
+    for key, spec in sorted(specs.items(), key=lambda item: item[0].to_user_string()):
+        landed = set(lake.partition_days(spec.system, spec.table))
+        expected = {d.replace(day=1) if spec.grain == "month" else d for d in days_in_window(HISTORY_START, first)}
+        missing = sorted(expected - landed)
+        if missing:
+            gaps.append((key.to_user_string(), missing))
+    return gaps
 
 
-def serving_file(settings: Settings) -> Path:
-    return settings.serving.path
+def check_dates(first_text: str | None, last_text: str | None, today: date) -> tuple[date, date]:
+    """FROM and TO of `make run`, checked before anything runs."""
+    from orchestration.lib.partitions import HISTORY_START
+
+    if not first_text:
+        raise UsageError("FROM is required: make run FROM=2026-01-01 [TO=2026-01-31].")
+    values = {}
+    for name, text in (("FROM", first_text), ("TO", last_text or first_text)):
+        try:
+            values[name] = date.fromisoformat(text)
+        except ValueError:
+            raise UsageError(f"{name}={text} is not a date: write it YYYY-MM-DD, e.g. {name}=2026-03-01.") from None
+    first, last = values["FROM"], values["TO"]
+    if first > last:
+        raise UsageError(f"FROM={first} is after TO={last}: the window would be empty; swap them.")
+    newest = today - timedelta(days=1)
+    for name, day in values.items():
+        if day < HISTORY_START:
+            raise UsageError(f"{name}={day} is before the first partition ({HISTORY_START}): "
+                             f"start at {HISTORY_START} or later.")
+        if day > newest:
+            raise UsageError(f"{name}={day} is after the last complete day ({newest}, yesterday in "
+                             f"UTC): a day is landed once it is over.")
+    return first, last
 
 
-def gold_summary(path: Path) -> list[tuple[str, int]]:
-    """(relation, row count) of every gold table in a DuckDB file (the serving file)."""
+# --- what the terminal shows ---
+
+
+def progress_logger(terminal: TextIO) -> dg.LoggerDefinition:
+    """One line per step started and finished, and the progress lines steps log."""
+
+    @dg.logger(description="One line per step, for the terminal of `make run` / `make demo`.")
+    def _progress(_init_context):
+        log = logging.Logger("lakehouse.progress", level=logging.DEBUG)  # steps start at DEBUG
+        handler = logging.StreamHandler(terminal)
+        handler.addFilter(_progress_filter)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        return log
+
+    return _progress
+
+
+STARTED = time.monotonic()
+
+
+def _progress_filter(record: logging.LogRecord) -> bool:
+    meta = getattr(record, "dagster_meta", {}) or {}
+    event = meta.get("dagster_event")
+    clock = f"{time.monotonic() - STARTED:6.0f} s"
+    if event is not None:
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            record.msg = f"{clock}  start  {event.step_key}"
+        elif kind == "STEP_SUCCESS":
+            record.msg = f"{clock}  done   {event.step_key} ({event.event_specific_data.duration_ms / 1000:.1f} s)"
+        elif kind == "STEP_FAILURE":
+            record.msg = f"{clock}  FAILED {event.step_key}"
+        else:
+            return False
+        record.args = ()
+        return True
+    message = str(meta.get("orig_message") or "")
+    if "partitions written" in message or "The window reaches back" in message:
+        record.msg, record.args = f"{clock}         {message}", ()
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def terminal_to_log(path: Path) -> Iterator[TextIO]:
+    """Send everything written to stdout and stderr (Dagster's log, dbt, drivers' own messages,
+    Rust panics) to `path`; yield a stream that still writes to the terminal."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved_out, saved_err = os.dup(1), os.dup(2)
+    terminal = os.fdopen(os.dup(saved_out), "w", buffering=1)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield terminal
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved_out, 1)
+            os.dup2(saved_err, 2)
+            os.close(saved_out)
+            os.close(saved_err)
+            terminal.close()
+
+
+def failure_blocks(run: WindowRun) -> list[str]:
+    """One short block per failed step: what failed, why, and what to fix."""
+    blocks = []
+    for event in run.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        data = event.event_specific_data
+        if data.user_failure_data and data.user_failure_data.description:
+            cause = data.user_failure_data.description
+        else:
+            error = data.error
+            while error.cause is not None:  # Dagster wraps the error the step raised
+                error = error.cause
+            cause = error.message.strip()
+            if ": " in cause.split("\n", 1)[0] and cause.split(":", 1)[0].replace(".", "").replace("_", "").isalnum():
+                cause = cause.split(": ", 1)[1]  # "ExtractError: ..." -> the message itself
+        lines = [line for line in cause.splitlines() if line.strip()]
+        if len(lines) > 8:
+            lines = lines[:8] + ["(more in the log file)"]
+        blocks.append("\n".join([f"{event.step_key} failed:", *(f"  {line}" for line in lines)]))
+    return blocks
+
+
+# --- commands ---
+
+
+def gold_summary(path: Path) -> list[tuple[str, int, date | None]]:
+    """(relation, row count, date the data describes) of every gold table of the serving file."""
     with duckdb.connect(str(path), read_only=True) as connection:
-        tables = connection.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'gld' and table_name like 'gld%' order by table_name"
-        ).fetchall()
         return [
-            (f"gld.{name}", connection.execute(f'select count(*) from gld."{name}"').fetchone()[0])
-            for (name,) in tables
+            (f"gld.{name}", rows, as_of)
+            for name, rows, as_of in connection.execute(
+                "select table_name, row_count, data_as_of from gld._published order by table_name"
+            ).fetchall()
         ]
 
 
 def print_summary(settings: Settings) -> None:
-    published = serving_file(settings)
+    published = settings.serving.path
     print(f"\nGold tables published for dashboards in {published}:")
-    for relation, rows in gold_summary(published):
-        print(f"  {relation:<50} {rows:>8} rows")
+    for relation, rows, as_of in gold_summary(published):
+        print(f"  {relation:<50} {rows:>8} rows   data as of {as_of or '-'}")
     print(
-        f"\nLake: {settings.lake_root} (gold Parquet under gold/)\n"
+        f"\nLake: {settings.lake_root} (published gold Parquet under gold/, see gold/published.json)\n"
         f"Warehouse (dbt builds here): {settings.duckdb_path}\n"
         f"Query the published gold (read-only, never blocks a build): .venv/bin/python -c "
         f"\"import duckdb; print(duckdb.connect('{published}', read_only=True)"
@@ -84,21 +276,45 @@ def print_summary(settings: Settings) -> None:
     )
 
 
+def run_command(settings: Settings, first: date, last: date, select: str | None, log_level: str) -> int:
+    log_path = settings.data_dir / "logs" / f"run-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}.log"
+    print(f"Running {first} .. {last}{f' ({select})' if select else ''}; full log: {log_path}", flush=True)
+    started = time.monotonic()
+    with terminal_to_log(log_path) as terminal:
+        try:
+            outcome = run_window(settings, first, last, log_level=log_level, select=select, terminal=terminal)
+        except Exception:
+            import traceback
+
+            traceback.print_exc()  # into the log file
+            raise
+    if not outcome.success:
+        print("", file=sys.stderr)
+        for block in failure_blocks(outcome):
+            print(block + "\n", file=sys.stderr)
+        print(f"Run failed ({', '.join(outcome.run_ids)}); nothing was published by the failed "
+              f"stage. Full log: {log_path}", file=sys.stderr)
+        return 1
+    print(f"Succeeded in {time.monotonic() - started:.0f} s ({len(outcome.results)} run(s): "
+          f"{', '.join(outcome.stages)}).")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     sample = commands.add_parser("sample", help="generate the sample sources")
     sample.add_argument("--scale", type=float, default=1.0)
-    demo = commands.add_parser("demo", help="sample sources -> lake -> dbt -> gold, one run")
+    demo = commands.add_parser("demo", help="sample sources -> lake -> dbt -> gold")
     demo.add_argument("--scale", type=float, default=1.0)
-    demo.add_argument("--log-level", default="WARNING", help="Dagster console log level")
+    demo.add_argument("--log-level", default="INFO", help="level of the log file")
     commands.add_parser("summary", help="print the gold tables")
     commands.add_parser("docs", help="build the dbt documentation site")
-    run = commands.add_parser("run", help="materialise a range of partitions in one run")
-    run.add_argument("first", type=date.fromisoformat, help="first partition, YYYY-MM-DD")
-    run.add_argument("last", type=date.fromisoformat, nargs="?", help="last (default: first)")
+    run = commands.add_parser("run", help="materialise a window of days")
+    run.add_argument("--from", dest="first", help="first day, YYYY-MM-DD (make run FROM=...)")
+    run.add_argument("--to", dest="last", help="last day, YYYY-MM-DD (default: FROM)")
     run.add_argument("--select", help="assets to run, e.g. 'key:raw/sport/*' (default: all)")
-    run.add_argument("--log-level", default="WARNING", help="Dagster console log level")
+    run.add_argument("--log-level", default="INFO", help="level of the log file")
     scaffold = commands.add_parser("scaffold", help="write a staging model for a landed table")
     scaffold.add_argument("table", help="<system>.<table> as in the ingestion registry")
     scaffold.add_argument("--entity", help="model name after stg_<system>__ (default: table)")
@@ -106,29 +322,31 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings()
-    except SettingsError as error:
+        if args.command in ("sample", "demo"):
+            paths = generate(settings.sample_dir, SampleSpec(scale=args.scale))
+            print(f"Sample sources (scale {args.scale}): {', '.join(map(str, paths.values()))}")
+        if args.command == "scaffold":
+            return scaffold_staging_model(settings, args.table, args.entity)
+        if args.command == "demo":
+            last = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
+            if run_command(settings, SAMPLE_START, last, None, args.log_level):
+                return 1
+        if args.command == "run":
+            first, last = check_dates(args.first, args.last, datetime.now(timezone.utc).date())
+            gaps = history_gaps(settings, args.select, first)
+            if gaps:
+                name, missing = gaps[0]
+                raise UsageError(
+                    f"{name} has {len(missing)} day(s) before FROM={first} that were never landed "
+                    f"({missing[0]} .. {missing[-1]}): figures built from part of the history would "
+                    f"be wrong (payments of requests never landed).\nLand the history first: "
+                    f"make run FROM={missing[0]} TO={last}"
+                    + (f" (and {len(gaps) - 1} more table(s) alike)." if len(gaps) > 1 else ".")
+                )
+            return run_command(settings, first, last, args.select, args.log_level)
+    except (SettingsError, UsageError) as error:
         print(error, file=sys.stderr)
         return 2
-    if args.command in ("sample", "demo"):
-        paths = generate(settings.sample_dir, SampleSpec(scale=args.scale))
-        print(f"Sample sources (scale {args.scale}): {', '.join(map(str, paths.values()))}")
-    if args.command == "scaffold":
-        return scaffold_staging_model(settings, args.table, args.entity)
-    if args.command in ("demo", "run"):
-        if args.command == "demo":
-            first, last, select = SAMPLE_START, SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1), None
-        else:
-            first, last, select = args.first, args.last or args.first, args.select
-        print(f"Running job `main` for partitions {first} .. {last} in one run...")
-        started = time.monotonic()
-        result = run_main_job(settings, first, last, log_level=args.log_level, select=select)
-        if not result.success:
-            for event in result.all_events:
-                if event.is_failure and event.step_key:
-                    print(f"Step {event.step_key} failed: {event.message}", file=sys.stderr)
-            print(f"Run {result.run_id} failed; see the logs above or `make dev`.", file=sys.stderr)
-            return 1
-        print(f"Run {result.run_id} succeeded in {time.monotonic() - started:.0f} s.")
     if args.command in ("demo", "summary"):
         print_summary(settings)
     if args.command == "docs":
@@ -152,7 +370,7 @@ def scaffold_staging_model(settings: Settings, name: str, entity: str | None) ->
     if not days:
         print(
             f"{name} has no partition in the lake yet: land it first, e.g. "
-            f"`python -m orchestration.cli run 2026-01-01 --select 'key:raw/{spec.system}/{spec.table}'`.",
+            f"`make run FROM=2026-01-01 SELECT='key:raw/{spec.system}/{spec.table}'`.",
             file=sys.stderr,
         )
         return 2
@@ -174,15 +392,13 @@ def build_docs(settings: Settings) -> int:
     import subprocess
 
     from orchestration.defs.transform.assets import DBT_PROJECT, dbt_vars
-    from orchestration.lib.partitions import DAILY
 
-    window = dg.TimeWindow(DAILY.start, DAILY.start + timedelta(days=SAMPLE_DAYS))
     command = [
         str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--static",
         "--project-dir", str(DBT_PROJECT.project_dir),
         "--profiles-dir", str(DBT_PROJECT.profiles_dir),
         "--target", settings.dbt_target,
-        "--vars", json.dumps(dbt_vars(settings, window)),
+        "--vars", json.dumps(dbt_vars(settings)),
     ]
     if subprocess.run(command).returncode:
         return 1

@@ -1,42 +1,41 @@
 """The single entry point of the Dagster code: gathers the domains and applies global policy.
 
-`dagster dev -m orchestration.definitions` loads `defs`; tests call `build_definitions`
-with their own settings. Policy applied here, once, to every asset:
+`dagster dev -m orchestration.definitions` loads `defs`; tests and the command line call
+`build_definitions` with their own settings. Policy applied here, once, to every asset:
 * code references to the Python or SQL that defines it;
-* automation: ingestion runs on the `ingestion` schedule; everything downstream (dbt,
-  publication, dashboards) is eager: a partition is rebuilt as soon as one of its inputs
-  was updated (declarative automation, so late rows and backfills propagate by themselves);
-* freshness: the newest daily partition of every source table and gold table must be
-  materialised by the morning deadline, checked by a sensor.
+* runs in stages (orchestration/lib/stages.py): a window of days is one run per grain, in
+  dependency order. The `daily` job (extraction of the facts, the daily dbt models) runs on a
+  schedule for the previous day; when it succeeds, a sensor launches the `monthly` job
+  (reference snapshots, current and monthly gold, publication, dashboards) over the months its
+  partitions fall in, late rows included;
+* freshness: the previous day's partition of every fact table by the morning deadline, and every
+  snapshot and gold table updated in the day before it, checked by a sensor.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
 
 import dagster as dg
 
 from orchestration.defs.ingestion.assets import build_ingestion_defs
 from orchestration.defs.publish.assets import build_publish_defs
 from orchestration.defs.transform.assets import build_transform_defs, load_manifest
+from orchestration.lib.partitions import DAILY
+from orchestration.lib.stages import Stage, plan_stages, rewritten_windows, stage_range
 from orchestration.settings import Settings, load_settings
 
-SCHEDULED_PREFIX = "raw"  # ingestion assets: on a schedule; the rest follows them
-FRESHNESS_PREFIXES = ("raw", "gld")
-FRESHNESS_DEADLINE_CRON = "0 7 * * *"  # the previous day's partition must be there by 07:00
+FRESHNESS_DEADLINE_CRON = "0 7 * * *"  # the previous day's data must be there by 07:00
 TIMEZONE = "Europe/Brussels"
-
-MAIN_JOB = dg.define_asset_job(
-    "main",
-    selection=dg.AssetSelection.all(),
-    description="Extract every source table into the lake, then build and test the dbt project.",
-)
-INGESTION_JOB = dg.define_asset_job(
-    "ingestion",
-    selection=dg.AssetSelection.key_prefixes(SCHEDULED_PREFIX),
-    description="Extract every source table into the lake (downstream assets follow by automation).",
-)
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+PARTITION_TAG = "dagster/partition"
 
 
-def build_definitions(settings: Settings) -> dg.Definitions:
+def build_definitions(settings: Settings, select: str | None = None) -> dg.Definitions:
+    """Every asset, and one job per stage of the assets `select`ed (Dagster's selection
+    syntax; default: all of them)."""
     manifest = load_manifest()
     domains = dg.Definitions.merge(
         build_ingestion_defs(),
@@ -44,51 +43,126 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         build_publish_defs(settings, manifest),
     )
     assets = dg.with_source_code_references(list(domains.assets or []))
-    assets = [
-        a.map_asset_specs(_automation_policy)
-        if isinstance(a, dg.AssetsDefinition) and a.is_executable
-        else a
-        for a in assets
-    ]
-    keys = [k for a in assets for k in (a.keys if isinstance(a, dg.AssetsDefinition) else [a.key])]
-    # Kept deliberately although Dagster marks them superseded by FreshnessPolicy: that policy
-    # is evaluated per asset, not per partition (a backfill of an old day would look fresh), and
-    # is still a preview behind `freshness: enabled` (dagster-io/dagster discussion #34023).
-    freshness_checks = dg.build_time_partition_freshness_checks(
-        assets=[key for key in keys if key.path[0] in FRESHNESS_PREFIXES],
-        deadline_cron=FRESHNESS_DEADLINE_CRON,
-        timezone=TIMEZONE,
-        severity=dg.AssetCheckSeverity.WARN,
+    resources = {
+        **(domains.resources or {}),
+        # opened per step, before it reads anything: a wrong credential fails here, clearly
+        "lake": dg.ResourceDefinition(resource_fn=lambda _: settings.open_lake()),
+        "settings": settings,
+    }
+    graph = dg.Definitions(assets=assets, resources=resources).resolve_asset_graph()
+    keys = (
+        dg.AssetSelection.from_string(select).resolve(graph) if select
+        else graph.executable_asset_keys
     )
+    stages = plan_stages(graph, keys)
+    jobs = [stage_job(stage) for stage in stages]
+    freshness_checks = [
+        *dg.build_time_partition_freshness_checks(
+            assets=[k for k in graph.executable_asset_keys
+                    if k.path[0] == "raw" and graph.get(k).partitions_def == DAILY],
+            deadline_cron=FRESHNESS_DEADLINE_CRON, timezone=TIMEZONE,
+            severity=dg.AssetCheckSeverity.WARN,
+        ),
+        # kept deliberately although Dagster marks them superseded by FreshnessPolicy: that
+        # policy is judged per asset, not per partition (a backfill of an old day would look
+        # fresh), and is still a preview behind `freshness: enabled` (dagster discussion #34023)
+        *dg.build_last_update_freshness_checks(
+            assets=[k for k in graph.executable_asset_keys
+                    if k.path[0] == "gld" or (k.path[0] == "raw" and graph.get(k).partitions_def is None)],
+            lower_bound_delta=timedelta(hours=24),
+            deadline_cron=FRESHNESS_DEADLINE_CRON, timezone=TIMEZONE,
+            severity=dg.AssetCheckSeverity.WARN,
+        ),
+    ]
+    schedules = []
+    if stages and stages[0].partitions_def == DAILY:
+        schedules.append(dg.build_schedule_from_partitioned_job(  # settings.INGESTION_TIME
+            jobs[0], hour_of_day=settings.ingestion_time[0], minute_of_hour=settings.ingestion_time[1],
+        ))
+    sensors = [dg.build_sensor_for_freshness_checks(
+        freshness_checks=freshness_checks, name="freshness_checks_sensor"
+    )]
+    if len(stages) > 1:
+        sensors.append(next_stage_sensor(stages, jobs))
     return dg.Definitions(
         assets=assets,
         asset_checks=freshness_checks,
-        jobs=[MAIN_JOB, INGESTION_JOB],
-        schedules=[
-            dg.build_schedule_from_partitioned_job(  # settings.INGESTION_TIME, per environment
-                INGESTION_JOB,
-                hour_of_day=settings.ingestion_time[0],
-                minute_of_hour=settings.ingestion_time[1],
-            )
-        ],
-        sensors=[
-            dg.build_sensor_for_freshness_checks(
-                freshness_checks=freshness_checks, name="freshness_checks_sensor"
-            ),
-        ],
-        resources={
-            **(domains.resources or {}),
-            # opened per step, before it reads anything: a wrong credential fails here, clearly
-            "lake": dg.ResourceDefinition(resource_fn=lambda _: settings.open_lake()),
-            "settings": settings,
-        },
+        jobs=jobs,
+        schedules=schedules,
+        sensors=sensors,
+        resources=resources,
     )
 
 
-def _automation_policy(spec: dg.AssetSpec) -> dg.AssetSpec:
-    if spec.key.path[0] == SCHEDULED_PREFIX:
-        return spec
-    return spec.replace_attributes(automation_condition=dg.AutomationCondition.eager())
+STAGE_DESCRIPTIONS = {
+    "daily": "Extract the facts of the days (late rows included) and build the daily dbt models.",
+    "monthly": "Land the reference snapshots, build the current and monthly gold tables, "
+               "publish them and refresh the dashboards.",
+    "current": "Land the reference snapshots and build the current-state models.",
+}
+
+
+def stage_job(stage: Stage) -> dg.UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        stage.name,
+        selection=dg.AssetSelection.assets(*stage.keys),
+        partitions_def=stage.partitions_def,
+        description=STAGE_DESCRIPTIONS.get(stage.name),
+    )
+
+
+def run_window(tags: dict[str, str], definition: dg.PartitionsDefinition) -> tuple[date, date]:
+    """The day window [start, end) of a partitioned run, from its tags."""
+    first = tags.get(RANGE_START_TAG) or tags[PARTITION_TAG]
+    last = tags.get(RANGE_END_TAG) or tags[PARTITION_TAG]
+    return (
+        definition.time_window_for_partition_key(first).start.date(),
+        definition.time_window_for_partition_key(last).end.date(),
+    )
+
+
+def range_tags(partition_range: tuple[str, str]) -> dict[str, str]:
+    return {RANGE_START_TAG: partition_range[0], RANGE_END_TAG: partition_range[1]}
+
+
+def materialized_partitions(records: Iterable) -> dict[dg.AssetKey, set[str]]:
+    """Asset key -> partition keys of the materialisation event records of a run."""
+    found: dict[dg.AssetKey, set[str]] = {}
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        if event.partition:
+            found.setdefault(event.asset_key, set()).add(event.partition)
+    return found
+
+
+def next_stage_sensor(stages: list[Stage], jobs: list) -> dg.RunStatusSensorDefinition:
+    """When a stage's run succeeds, run the next stage over the partitions that cover it."""
+
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        name="next_stage_sensor",
+        monitored_jobs=jobs[:-1],
+        request_jobs=jobs[1:],
+        description="Runs the next stage of a window (e.g. `monthly` after `daily`) when a stage succeeds.",
+    )
+    def _next_stage(context: dg.RunStatusSensorContext):
+        run = context.dagster_run
+        index = next(i for i, s in enumerate(stages) if s.name == run.job_name)
+        stage, following = stages[index], stages[index + 1]
+        window = run_window(run.tags, stage.partitions_def) if stage.partitions_def else None
+        records = context.instance.get_records_for_run(
+            run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+        graph = context.repository_def.asset_graph
+        rewritten = rewritten_windows(materialized_partitions(records), graph)
+        partition_range = stage_range(following, window or rewritten[0], rewritten) if rewritten or window else None
+        return dg.RunRequest(
+            run_key=f"{run.run_id}-{following.name}",
+            job_name=following.name,
+            tags=range_tags(partition_range) if partition_range else {},
+        )
+
+    return _next_stage
 
 
 @dg.definitions

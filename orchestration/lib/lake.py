@@ -150,8 +150,36 @@ class Lake:
             raise LakeError("A local lake is read by DuckDB directly, with no filesystem to register.")
         return PinnedBlobFileSystem(**self.credentials.options)
 
+    @property
+    def fs_root(self) -> str:
+        """The root as the filesystem names paths (no `abfs://` scheme)."""
+        return self._fs_root
+
     def partition_path(self, system: str, table: str, day: date) -> str:
         return partition_path(self._fs_root, system, table, day)
+
+    def publish_text(self, final: str, text: str) -> None:
+        """Replace the small file `final` (a path under the root) in one step that readers see
+        whole: a rename beside it on a local disk, one blob upload on Azure."""
+        data = text.encode()
+        if not self.is_local:
+            try:
+                self.fs.pipe_file(final, data)
+            except Exception as error:
+                raise LakeError(self.credentials.redact(
+                    f"Publishing {final} failed; the file published before is unchanged. "
+                    f"{type(error).__name__}: {_first_line(error)}"
+                )) from None
+            return
+        self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
+        staged = f"{final}{TEMP_MARKER}{uuid.uuid4().hex}"
+        try:
+            with open(staged, "wb") as handle:
+                handle.write(data)
+            os.replace(staged, final)
+        finally:
+            if os.path.exists(staged):
+                os.remove(staged)
 
     def publish_partition(
         self,

@@ -21,7 +21,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.cli import run_main_job
+from orchestration.cli import run_window
 from orchestration.defs.publish.serving import publish_serving_file, read_gold
 from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.settings import PROJECT_ROOT, settings_for
@@ -48,7 +48,7 @@ def built(tmp_path_factory):
     settings = settings_for("local", data_dir=tmp_path_factory.mktemp("data"))
     generate(settings.sample_dir, SampleSpec(scale=0.3))
     last = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
-    result = run_main_job(settings, SAMPLE_START, last, instance=dg.DagsterInstance.ephemeral())
+    result = run_window(settings, SAMPLE_START, last, instance=dg.DagsterInstance.ephemeral())
     assert result.success
     return settings
 

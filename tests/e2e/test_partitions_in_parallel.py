@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.cli import run_main_job
+from orchestration.cli import run_window
 from orchestration.lib.sample_data import SAMPLE_START, SampleSpec, generate
 from orchestration.settings import PROJECT_ROOT, settings_for
 from tests.gold import gold_tables
@@ -37,7 +37,7 @@ def test_four_partitions_in_parallel_never_fail_on_the_warehouse_lock(tmp_path: 
     days = [FIRST + timedelta(days=i) for i in range(4)]
     # land the four days first, so that no run's dbt build depends on another run's extraction
     settings = settings_for("local", data_dir=data_dir)
-    landed = run_main_job(
+    landed = run_window(
         settings, days[0], days[-1], instance=dg.DagsterInstance.ephemeral(), select="key:raw/*/*"
     )
     assert landed.success
@@ -68,10 +68,10 @@ def test_backfill_in_one_run_equals_partitions_one_by_one(tmp_path: Path):
     for settings in (one_run, by_partition):
         generate(settings.sample_dir, SampleSpec(scale=0.3))
 
-    assert run_main_job(one_run, FIRST, last, instance=instance).success
+    assert run_window(one_run, FIRST, last, instance=instance).success
     day = FIRST
     while day <= last:
-        assert run_main_job(by_partition, day, day, instance=instance).success
+        assert run_window(by_partition, day, day, instance=instance).success
         day += timedelta(days=1)
 
     expected = gold_tables(one_run.duckdb_path)

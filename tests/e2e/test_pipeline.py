@@ -12,7 +12,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.cli import run_main_job
+from orchestration.cli import run_window
 from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate, generate_rows
 from orchestration.settings import settings_for
 from tests.gold import gold_tables
@@ -26,7 +26,7 @@ def built(tmp_path_factory):
     """Settings of a data directory where the main job ran over the whole sample range."""
     settings = settings_for("local", data_dir=tmp_path_factory.mktemp("data"))
     generate(settings.sample_dir, SampleSpec())
-    result = run_main_job(settings, SAMPLE_START, LAST_DAY, instance=dg.DagsterInstance.ephemeral())
+    result = run_window(settings, SAMPLE_START, LAST_DAY, instance=dg.DagsterInstance.ephemeral())
     assert result.success
     return settings
 
@@ -102,8 +102,8 @@ def test_rerunning_a_partition_gives_identical_gold_tables(tmp_path):
     generate(settings.sample_dir, SampleSpec(scale=0.3))
     instance = dg.DagsterInstance.ephemeral()
     day = date(2026, 2, 10)
-    assert run_main_job(settings, SAMPLE_START, day, instance=instance).success
+    assert run_window(settings, SAMPLE_START, day, instance=instance).success
     first = gold_tables(settings.duckdb_path)
-    assert run_main_job(settings, day, day, instance=instance).success
+    assert run_window(settings, day, day, instance=instance).success
     assert gold_tables(settings.duckdb_path) == first
     assert len(first) >= 2 and all(first.values())

@@ -14,7 +14,7 @@ from datetime import timedelta
 import dagster as dg
 import pytest
 
-from orchestration.cli import run_main_job
+from orchestration.cli import run_window
 import psycopg
 import pymysql
 
@@ -81,14 +81,14 @@ def test_ci_environment_gives_the_gold_tables_of_the_local_run(
     started = time.time()
     local = settings_for("local", data_dir=tmp_path / "local")
     generate(local.sample_dir, SAMPLE)
-    assert run_main_job(local, SAMPLE_START, LAST_DAY, instance=dg.DagsterInstance.ephemeral()).success
+    assert run_window(local, SAMPLE_START, LAST_DAY, instance=dg.DagsterInstance.ephemeral()).success
 
     for name, value in lake_environ.items():
         monkeypatch.setenv(name, value)  # the dbt subprocess reads them (dbt/profiles.yml)
     on_azurite = settings_for("ci", data_dir=tmp_path / "ci", environ=os.environ)
     assert on_azurite.lake_root.startswith("abfs://") and on_azurite.dbt_target == "azure"
     assert {c.type for c in on_azurite.connections.values()} == {"denodo", "postgres", "mysql"}
-    result = run_main_job(on_azurite, SAMPLE_START, LAST_DAY, instance=dg.DagsterInstance.ephemeral())
+    result = run_window(on_azurite, SAMPLE_START, LAST_DAY, instance=dg.DagsterInstance.ephemeral())
     assert result.success, [e.message for e in result.all_events if e.is_failure]
 
     lake = on_azurite.open_lake()

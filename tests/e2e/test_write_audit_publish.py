@@ -7,7 +7,7 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from orchestration.cli import run_main_job
+from orchestration.cli import run_window
 from orchestration.defs.publish.serving import connect_read_only
 from orchestration.lib.sample_data import SAMPLE_START, SampleSpec, generate
 from orchestration.settings import settings_for
@@ -29,7 +29,7 @@ def test_failing_key_test_fails_the_run_and_dashboards_keep_the_previous_gold(tm
     settings = settings_for("local", data_dir=tmp_path / "data")
     paths = generate(settings.sample_dir, SampleSpec(scale=0.3))
     instance = dg.DagsterInstance.ephemeral()
-    assert run_main_job(settings, SAMPLE_START, DAY, instance=instance).success
+    assert run_window(settings, SAMPLE_START, DAY, instance=instance).success
     serving_file = settings.serving.path
     before = served(serving_file)
     assert before and all(before.values())
@@ -38,7 +38,7 @@ def test_failing_key_test_fails_the_run_and_dashboards_keep_the_previous_gold(tm
     with sqlite3.connect(paths["denodo"]) as connection:
         connection.execute("insert into bv_commune select * from bv_commune limit 1")
     connection.close()
-    result = run_main_job(settings, DAY, DAY, instance=instance)
+    result = run_window(settings, DAY, DAY, instance=instance)
 
     assert not result.success, "a failing key test must fail the run, not skip steps quietly"
     failed_checks = [

@@ -1,15 +1,18 @@
-"""Ingestion: one daily-partitioned asset per registry entry, landing it in the lake.
+"""Ingestion: one asset per registry entry, landing it in the lake.
 
-`ingest` is the whole run of one entry over a window of days: describe the source, check
-its schema against the last published one, then for each lake partition stream the rows
-into `Lake.publish_partition` (atomic), retrying transient errors. The asset wraps it.
+`ingest` is the whole run of one entry: describe the source, check its schema against the last
+published one, then write its lake partitions, each published atomically, retrying transient
+errors. An incremental entry is partitioned (daily or monthly, `grain:`); a run over a window
+writes the window's partitions and every earlier partition that the window's changes fall in
+(late rows), and records all of them as materialised. A snapshot entry has no partitions: each
+run lands a full copy under the day it was taken. The asset wraps `ingest`.
 """
 
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import dagster as dg
@@ -17,16 +20,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from orchestration.defs.ingestion.plan import (
+    Period,
     SchemaChange,
     Watermark,
+    change_window,
     enforce_policy,
+    partition_days,
+    periods_of,
     periods_to_write,
     read_window,
+    reads,
     schema_change,
+    split_by_period,
 )
-from orchestration.lib.extractors import ExtractError, ReadRequest, open_extractor, with_retries
+from orchestration.lib.extractors import ExtractError, ReadRequest, Window, open_extractor, with_retries
 from orchestration.lib.lake import Lake
-from orchestration.lib.partitions import DAILY, SINGLE_RUN
+from orchestration.lib.partitions import HISTORY_START, SINGLE_RUN, partitions_for
 from orchestration.lib.registry import TableSpec, load_registry
 from orchestration.lib.warehouse import lake_writer
 from orchestration.settings import Settings
@@ -44,6 +53,7 @@ class IngestionReport:
     change: SchemaChange = field(default_factory=SchemaChange)
     watermark: Watermark | None = None
     null_cursor_rows: int = 0
+    rows_for_later_partitions: int = 0  # changed rows whose partition is after the window
     duplicate_keys: int = 0
     seconds: float = 0.0
 
@@ -82,12 +92,14 @@ def ingest(
     spec: TableSpec,
     settings: Settings,
     lake: Lake,
-    start: date,
-    end: date,
+    start: date | None,
+    end: date | None,
     environ: Mapping[str, str],
     log: Callable[[str], None] = lambda _: None,
+    today: date | None = None,
 ) -> IngestionReport:
-    """Land the partitions of `spec` covering the days [start, end) (plus its lookback)."""
+    """Land `spec`: for an incremental entry the partitions of the days [start, end) and those
+    its changes fall in; for a snapshot, today's copy (`today`: the UTC date by default)."""
     started = time.monotonic()
     connection = settings.connections.get(spec.connection)
     if connection is None:
@@ -104,37 +116,59 @@ def ingest(
 
     described = retrying(lambda: extractor.describe(spec.source))
     schema = described.schema
-    for column in (*spec.primary_key, *([spec.cursor] if spec.cursor else [])):
-        if column not in schema.names:
-            raise ExtractError(
-                f"{where}: column {column!r} (primary_key/cursor of the entry) is not a column of "
-                f"the source; its columns are {', '.join(schema.names)}."
-            )
+    _check_columns(spec, schema, where)
     report = IngestionReport(schema=schema, watermark=Watermark(spec.cursor))
     report.change = schema_change(last_published_schema(lake, spec), schema)
     enforce_policy(spec, report.change)
     if report.change:
         log(f"{spec.name}: schema changed upstream ({report.change.describe()}); policy evolve")
 
-    for period in periods_to_write(spec, start, end, DAILY.start.date()):
-        request = ReadRequest(spec.source, described, read_window(spec, period), spec.primary_key)
-        published = retrying(
-            lambda: lake.publish_partition(
-                spec.system, spec.table, period.key, schema,
+    if spec.mode == "snapshot":
+        day = today or datetime.now(timezone.utc).date()
+        periods = [Period(day, day, day + timedelta(days=1))]
+    else:
+        periods = periods_to_write(spec, start, end, HISTORY_START)
+        if spec.partition_column is not None:
+            changed = retrying(lambda: changed_days(extractor, spec, described, start, end))
+            report.rows_for_later_partitions = sum(n for day, n in changed.items() if day >= end)
+            periods = periods_of(spec, {
+                *(p.key for p in periods),
+                *(day for day in changed if HISTORY_START <= day < end),
+            })
+    groups = reads(periods)
+    for number, group in enumerate(groups, start=1):
+        request = ReadRequest(spec.source, described, read_window(spec, group), spec.primary_key)
+        if len(group) == 1:  # one partition: streamed straight into its file, memory stays flat
+            published = [(group[0], retrying(lambda: lake.publish_partition(
+                spec.system, spec.table, group[0].key, schema,
                 report.watermark.watch(extractor.batches(request)),
-            )
-        )
-        report.rows += published.rows
-        report.bytes += published.bytes
-        report.partitions.append(period.key)
-        log(f"{spec.name} {period.key}: {published.rows} rows -> {published.path}")
+            )))]
+        else:  # several: read once, then split by the partition column
+            rows = retrying(lambda: pa.Table.from_batches(list(extractor.batches(request)), schema))
+            report.watermark.see(rows)
+            published = [
+                (period, lake.publish_partition(spec.system, spec.table, period.key, schema, part.to_batches()))
+                for period, part in zip(group, split_by_period(spec, rows, group).values())
+            ]
+        for period, partition in published:
+            report.rows += partition.rows
+            report.bytes += partition.bytes
+            report.partitions.append(period.key)
+        if len(groups) > 1:
+            log(f"{spec.name}: {len(report.partitions)}/{len(periods)} partitions written "
+                f"({report.rows} rows)")
     if spec.cursor:
-        report.null_cursor_rows = retrying(lambda: extractor.null_cursor_rows(spec.source, spec.cursor))
+        for column in {spec.cursor, spec.partition_by}:
+            report.null_cursor_rows += retrying(lambda: extractor.null_cursor_rows(spec.source, column))
         if report.null_cursor_rows:
             log(
-                f"{spec.name}: {report.null_cursor_rows} source rows have a NULL {spec.cursor!r} "
-                "and belong to no partition; fix them upstream or choose another cursor."
+                f"{spec.name}: {report.null_cursor_rows} source rows have a NULL {spec.cursor!r} or "
+                f"{spec.partition_by!r} and belong to no partition; fix them upstream or choose "
+                "another column."
             )
+    if report.rows_for_later_partitions:
+        log(f"{spec.name}: {report.rows_for_later_partitions} changed rows belong to partitions "
+            "after the window; they land with the run of their own day.")
     report.duplicate_keys = duplicate_keys(lake, spec, report.partitions)
     if report.duplicate_keys:
         log(f"{spec.name}: {report.duplicate_keys} rows repeat a primary key value already written")
@@ -142,11 +176,47 @@ def ingest(
     return report
 
 
+def changed_days(extractor, spec: TableSpec, described, start: date, end: date) -> dict[date, int]:
+    """How many rows changed (by the cursor) in the run's window and its lookback fall on each
+    day of the partition column: the partitions those changes must rewrite."""
+    first, last = change_window(spec, start, end, HISTORY_START)
+    columns = list(dict.fromkeys([*spec.primary_key, spec.partition_by, spec.cursor]))
+    projection = replace(
+        described,
+        schema=pa.schema([described.schema.field(c) for c in columns]),
+        as_text=tuple(c for c in described.as_text if c in columns),
+    )
+    request = ReadRequest(spec.source, projection, Window(spec.cursor, first, last), spec.primary_key)
+    counts: dict[date, int] = {}
+    for batch in extractor.batches(request):
+        for day in partition_days(batch.column(spec.partition_by)).drop_null().to_pylist():
+            counts[day] = counts.get(day, 0) + 1
+    return counts
+
+
+def _check_columns(spec: TableSpec, schema: pa.Schema, where: str) -> None:
+    for column in (*spec.primary_key, *{c for c in (spec.cursor, spec.partition_by) if c}):
+        if column not in schema.names:
+            raise ExtractError(
+                f"{where}: column {column!r} (primary_key/cursor/partition_by of the entry) is not "
+                f"a column of the source; its columns are {', '.join(schema.names)}."
+            )
+    for column in {c for c in (spec.cursor, spec.partition_by) if c}:
+        kind = schema.field(column).type
+        if not (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
+            raise ExtractError(
+                f"{where}: column {column!r} is {kind}; a cursor or partition column must be a "
+                "date or a timestamp.\nFix: name a date or timestamp column, or cast it in a `query:`."
+            )
+
+
 def _iso(value: object) -> str:
     return value.isoformat() if isinstance(value, (date, datetime)) else "" if value is None else str(value)
 
 
 def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
+    partitions_def = partitions_for(spec.grain) if spec.mode == "incremental" else None
+
     @dg.asset(
         key=spec.asset_key,
         deps=[source_table_spec(spec)],
@@ -155,8 +225,8 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
         owners=[spec.owner],
         kinds={"parquet"},
         tags={"personal_data": "true"} if spec.personal_data else None,
-        partitions_def=DAILY,
-        backfill_policy=SINGLE_RUN,
+        partitions_def=partitions_def,
+        backfill_policy=SINGLE_RUN if partitions_def else None,
         check_specs=[
             dg.AssetCheckSpec(
                 PRIMARY_KEY_CHECK, asset=spec.asset_key,
@@ -168,6 +238,7 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
             "source": f"{spec.connection}.{spec.query and 'query' or spec.source.table}",
             "mode": spec.mode,
             "cursor": spec.cursor or "",
+            "partition_by": spec.partition_by or "",
             "lookback_days": spec.lookback_days,
             "grain": spec.grain,
             "schema_policy": spec.schema_policy,
@@ -180,12 +251,23 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
         lake: dg.ResourceParam[Lake],
         settings: dg.ResourceParam[Settings],
     ) -> dg.MaterializeResult:
-        window = context.partition_time_window
+        start = end = None
+        if partitions_def is not None:
+            window = context.partition_time_window
+            start, end = window.start.date(), window.end.date()
         with lake_writer(settings.duckdb_path, context.log):  # never while dbt reads the lake
-            report = ingest(
-                spec, settings, lake, window.start.date(), window.end.date(), os.environ,
-                context.log.info,
-            )
+            report = ingest(spec, settings, lake, start, end, os.environ, context.log.info)
+        if partitions_def is not None:
+            # partitions outside the run's own (late rows, the lookback) are materialised too:
+            # recorded, so that the layers downstream rebuild them
+            own = set(context.partition_keys)
+            for day in report.partitions:
+                if day.isoformat() not in own and partitions_def.has_partition_key(day.isoformat()):
+                    context.log_event(dg.AssetMaterialization(
+                        asset_key=spec.asset_key, partition=day.isoformat(),
+                        description="Rewritten by a run of later partitions (late rows, lookback).",
+                        metadata={"written_by_partitions": f"{start.isoformat()} .. {end.isoformat()}"},
+                    ))
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": report.rows,
@@ -196,6 +278,7 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
                 "watermark_low": _iso(report.watermark.low),
                 "watermark_high": _iso(report.watermark.high),
                 "null_cursor_rows": report.null_cursor_rows,
+                "rows_for_later_partitions": report.rows_for_later_partitions,
                 "schema_change": report.change.describe(),
                 # raw keeps what the source holds; staging deduplicates
                 "duplicate_primary_key_rows": report.duplicate_keys,

@@ -1,8 +1,13 @@
 """Publish: the gold tables into the serving layer, and the dashboards that read them.
 
-`serving/<model>`: one asset per gold model, all published by one step after `dbt build` and
-its checks succeeded (a failing check fails that step, so nothing is published). The step
-writes the lake's Parquet, the serving file and, when configured, the PostgreSQL schema.
+`serving/<model>`: one asset per gold model, all published by one step that runs after the dbt
+builds of the same run and their checks succeeded (a failing check fails its build, so nothing
+is published). A publication takes from the warehouse exactly what the run built: a
+current-state table whole, a partitioned table's partitions (its months); every other table and
+partition is carried over from the previous publication. So re-running an old window never
+publishes older data than what is already published, and the published tables always come from
+one version. The step writes the lake, the serving file and, when configured, the PostgreSQL
+schema, and records the date each table's data describes.
 
 `dashboard/<exposure>`: one asset per dbt exposure (a page of the dashboard), downstream of
 the published tables it reads, with its URL. dagster-dbt does not turn exposures into
@@ -11,22 +16,25 @@ as the dashboard does and records what each page now shows (tables, rows, publis
 """
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 import dagster as dg
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.defs.publish.serving import (
     PUBLISHED,
+    Published,
     connect_read_only,
     publish_parquet,
     publish_postgres,
     publish_serving_file,
     read_gold,
+    read_publication,
 )
 from orchestration.lib.dbt_translator import LakehouseTranslator, layer
 from orchestration.lib.lake import Lake
-from orchestration.lib.partitions import DAILY, SINGLE_RUN
 from orchestration.lib.warehouse import exclusive_writer
 from orchestration.settings import Settings
 
@@ -54,6 +62,7 @@ def serving_specs(manifest: Manifest) -> list[dg.AssetSpec]:
             group_name="serving",
             owners=TRANSLATOR.get_owners(node),
             kinds={"duckdb", "parquet"},
+            skippable=True,  # a table never published yet and not built by the run
         )
         for node in gold_models(manifest)
     ]
@@ -70,6 +79,7 @@ def dashboard_specs(manifest: Manifest) -> list[dg.AssetSpec]:
             ],
             description=exposure.get("description"),
             group_name="dashboard",
+            skippable=True,
             owners=[exposure["owner"]["email"]] if exposure["owner"].get("email") else None,
             kinds={"streamlit"},
             metadata={
@@ -82,63 +92,141 @@ def dashboard_specs(manifest: Manifest) -> list[dg.AssetSpec]:
     ]
 
 
-def build_publish_defs(settings: Settings, manifest: Manifest) -> dg.Definitions:
-    names = [node["name"] for node in gold_models(manifest)]
+def upstream_sources(manifest: Manifest, unique_id: str) -> set[tuple[str, str]]:
+    """(system, table) of every dbt source a node reads, directly or through other models."""
+    found, seen, todo = set(), set(), [unique_id]
+    while todo:
+        node_id = todo.pop()
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        if node_id in manifest["sources"]:
+            source = manifest["sources"][node_id]
+            found.add((source["source_name"], source["name"]))
+        else:
+            todo.extend(manifest["nodes"].get(node_id, {}).get("depends_on", {}).get("nodes", []))
+    return found
 
-    @dg.multi_asset(
-        specs=serving_specs(manifest),
-        name="publish_gold",
-        partitions_def=DAILY,  # runs in the same run as the dbt build it follows
-        backfill_policy=SINGLE_RUN,
-    )
+
+def data_as_of(lake: Lake, sources: set[tuple[str, str]]) -> date | None:
+    """The date a table's data describes: the newest partition of each table it reads (the
+    last day landed of a fact table, the day a snapshot was taken), the oldest of those."""
+    newest = [days[-1] for days in (lake.partition_days(s, t) for s, t in sorted(sources)) if days]
+    return min(newest) if newest else None
+
+
+def built_in_run(context: dg.AssetExecutionContext, keys: set[dg.AssetKey]) -> dict[dg.AssetKey, set[str]]:
+    """The assets of `keys` materialised earlier in this run, with their partition keys (an
+    empty set for an unpartitioned asset)."""
+    records = context.instance.get_records_for_run(
+        context.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    built: dict[dg.AssetKey, set[str]] = {}
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        if event.asset_key in keys:
+            partitions = built.setdefault(event.asset_key, set())
+            if event.partition:
+                partitions.add(event.partition)
+    return built
+
+
+def merge_partitions(previous: pa.Table | None, rebuilt: pa.Table, column: str, keys: list[date]) -> pa.Table:
+    """`previous` with the rows of the partitions `keys` (by `column`) replaced by `rebuilt`."""
+    if previous is None:
+        return rebuilt
+    kept = previous.filter(pc.invert(pc.is_in(previous.column(column), pa.array(keys, pa.date32()))))
+    return pa.concat_tables([kept.cast(rebuilt.schema), rebuilt])
+
+
+def build_publish_defs(settings: Settings, manifest: Manifest) -> dg.Definitions:
+    models = {TRANSLATOR.get_asset_key(node): node for node in gold_models(manifest)}
+
+    @dg.multi_asset(specs=serving_specs(manifest), name="publish_gold")
     def publish_gold(context: dg.AssetExecutionContext, lake: dg.ResourceParam[Lake]):
         config = settings.serving
+        built = built_in_run(context, set(models))
+        previous = read_publication(lake)
+        now = datetime.now(timezone.utc)
+        filters, months = {}, {}
+        for key, partitions in built.items():
+            node = models[key]
+            if partitions:  # a partitioned table: only the partitions this run built
+                column = node["config"]["event_time"]
+                months[node["name"]] = sorted(date.fromisoformat(p) for p in partitions)
+                keys = ", ".join(f"date '{d.isoformat()}'" for d in months[node["name"]])
+                filters[node["name"]] = f'"{column}" in ({keys})'
         with exclusive_writer(settings.duckdb_path, context.log):  # no dbt build writes meanwhile
-            tables = read_gold(settings.duckdb_path, names)
-        published_at = datetime.now(timezone.utc)
-        parquet = publish_parquet(lake, tables)
-        publish_serving_file(config.path, tables, published_at)
-        if config.postgres_dsn:
-            publish_postgres(config.postgres_dsn, config.postgres_schema, tables, published_at)
-        context.log.info(f"Published {len(tables)} gold tables to {config.path}")
-        for name, table in tables.items():
+            rebuilt = read_gold(settings.duckdb_path, [models[k]["name"] for k in built], filters)
+        tables = dict(previous)
+        for key in built:
+            name = models[key]["name"]
+            table = rebuilt[name]
+            if name in months:
+                old = previous.get(name)
+                table = merge_partitions(old and old.table, table, models[key]["config"]["event_time"], months[name])
+            tables[name] = Published(table, now, data_as_of(lake, upstream_sources(manifest, models[key]["unique_id"])))
+        if not built:
+            context.log.warning("No gold table was built in this run: the publication is unchanged.")
+        else:
+            publication = f"{now:%Y%m%dT%H%M%S%fZ}-{context.run_id[:8]}"
+            parquet = publish_parquet(lake, tables, publication)
+            publish_serving_file(config.path, tables)
+            if config.postgres_dsn:
+                publish_postgres(config.postgres_dsn, config.postgres_schema, tables)
+            context.log.info(
+                f"Published {len(built)} rebuilt gold table(s) ({', '.join(sorted(rebuilt))}) "
+                f"with {len(tables) - len(built)} carried over, to {config.path}"
+            )
+        for key in context.selected_asset_keys:
+            name = key.path[-1]
+            if name not in tables:
+                continue
+            published = tables[name]
             yield dg.MaterializeResult(
-                asset_key=serving_key(name),
+                asset_key=key,
                 metadata={
-                    "dagster/row_count": table.num_rows,
-                    "published_at": dg.MetadataValue.timestamp(published_at),
+                    "dagster/row_count": published.table.num_rows,
+                    "published_at": dg.MetadataValue.timestamp(published.published_at),
+                    "data_as_of": published.data_as_of.isoformat() if published.data_as_of else "",
+                    "rebuilt_in_this_run": _rebuilt(name, months, {models[k]["name"] for k in built}),
                     "serving_file": dg.MetadataValue.path(str(config.path)),
-                    "parquet": dg.MetadataValue.path(parquet[name]),
+                    "parquet": dg.MetadataValue.path(parquet[name]) if built else "",
                     "postgres": (
                         f"{config.postgres_schema}.{name}" if config.postgres_dsn else "not configured"
                     ),
                 },
             )
 
-    @dg.multi_asset(
-        specs=dashboard_specs(manifest),
-        name="dashboards",
-        partitions_def=DAILY,
-        backfill_policy=SINGLE_RUN,
-    )
+    @dg.multi_asset(specs=dashboard_specs(manifest), name="dashboards")
     def dashboards(context: dg.AssetExecutionContext):
         path = settings.serving.path
         with connect_read_only(path) as connection:
             published = {
-                name: (rows, at)
-                for name, rows, at in connection.execute(
-                    f"select table_name, row_count, published_at from gld.{PUBLISHED}"
+                name: (rows, at, as_of)
+                for name, rows, at, as_of in connection.execute(
+                    f"select table_name, row_count, published_at, data_as_of from gld.{PUBLISHED}"
                 ).fetchall()
             }
         for key in context.selected_asset_keys:
             tables = [dep.asset_key.path[-1] for dep in context.assets_def.specs_by_key[key].deps]
+            if not all(t in published for t in tables):
+                continue
+            as_of = [published[t][2] for t in tables if published[t][2]]
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={
                     "tables": ", ".join(tables),
                     "rows": sum(published[t][0] for t in tables),
                     "published_at": dg.MetadataValue.timestamp(min(published[t][1] for t in tables)),
+                    "data_as_of": min(as_of).isoformat() if as_of else "",
                 },
             )
 
     return dg.Definitions(assets=[publish_gold, dashboards])
+
+
+def _rebuilt(name: str, months: dict[str, list[date]], built: set[str]) -> str:
+    if name in months:
+        return ", ".join(d.isoformat() for d in months[name])
+    return "whole table" if name in built else "no (carried over)"

@@ -1,10 +1,13 @@
 """The serving layer: where dashboards and BI tools read the gold tables, replaced atomically.
 
-Each target is written aside and then swapped in, so a reader sees the old version or the new
-one, never half of either, and never blocks the writer:
+A publication is one version of every gold table, published together or not at all. Each
+target is written aside and then swapped in, so a reader sees the old version or the new one,
+never half of either, never a mix of two tables' versions, and never blocks the writer:
 
-* the lake: `<lake_root>/gold/<model>/data.parquet`, written beside and moved over, as the
-  lake's partitions are;
+* the lake: each publication writes its tables under `<lake_root>/gold/<publication>/` and then
+  replaces one small pointer, `<lake_root>/gold/published.json`, in one step (a rename, or one
+  blob upload); readers follow the pointer (`read_publication`). The last few publications are
+  kept for readers still on them;
 * the serving file, a DuckDB file: a new file is written beside the old one and renamed over
   it. Readers attach it read-only in a fresh in-memory DuckDB for each page or query
   (`connect_read_only`), so they never hold the old file for long;
@@ -16,35 +19,56 @@ No Dagster here: the dashboard imports this module to find and open the serving 
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 SCHEMA = "gld"
-PUBLISHED = "_published"  # one row per table: its row count and when it was published
+PUBLISHED = "_published"  # one row per table: rows, when published, the date the data describes
 TEMP_MARKER = ".tmp-"
+POINTER = "published.json"
+KEPT_PUBLICATIONS = 5  # older publications are removed from the lake
 
-def read_gold(warehouse: Path, names: list[str]) -> dict[str, pa.Table]:
-    """The gold tables `names` of the warehouse, read in one read-only session."""
+
+@dataclass(frozen=True)
+class Published:
+    """One gold table as published: its rows, when, and the date its data describes."""
+
+    table: pa.Table
+    published_at: datetime
+    data_as_of: date | None
+
+
+def read_gold(warehouse: Path, names: list[str], filters: Mapping[str, str] | None = None) -> dict[str, pa.Table]:
+    """The gold tables `names` of the warehouse, read in one read-only session; `filters`
+    (name -> SQL condition) keeps part of a table (the partitions a run built)."""
+    filters = filters or {}
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        return {name: connection.sql(f'from {SCHEMA}."{name}"').to_arrow_table() for name in names}
+        return {
+            name: connection.sql(f'from {SCHEMA}."{name}" where {filters.get(name, "true")}').to_arrow_table()
+            for name in names
+        }
 
 
-def published_table(tables: Mapping[str, pa.Table], published_at: datetime) -> pa.Table:
+def published_table(tables: Mapping[str, Published]) -> pa.Table:
     return pa.table(
         {
             "table_name": list(tables),
-            "row_count": [table.num_rows for table in tables.values()],
-            "published_at": [published_at] * len(tables),
+            "row_count": [t.table.num_rows for t in tables.values()],
+            "published_at": [t.published_at for t in tables.values()],
+            "data_as_of": [t.data_as_of for t in tables.values()],
         },
         schema=pa.schema(
             [("table_name", pa.string()), ("row_count", pa.int64()),
-             ("published_at", pa.timestamp("us", tz="UTC"))]
+             ("published_at", pa.timestamp("us", tz="UTC")), ("data_as_of", pa.date32())]
         ),
     )
 
@@ -52,22 +76,67 @@ def published_table(tables: Mapping[str, pa.Table], published_at: datetime) -> p
 # --- (a) the lake ---
 
 
-def gold_parquet_path(lake_root: str, name: str) -> str:
-    return f"{lake_root.rstrip('/')}/gold/{name}/data.parquet"
+def gold_root(lake_root: str) -> str:
+    return f"{lake_root.rstrip('/')}/gold"
 
 
-def publish_parquet(lake, tables: Mapping[str, pa.Table]) -> dict[str, str]:
-    """Each table as one Parquet file in the lake, published in one step as partitions are."""
-    return {
-        name: lake.publish_file(gold_parquet_path(lake.root, name), table.schema, table.to_batches()).path
-        for name, table in tables.items()
+def gold_parquet_path(lake_root: str, publication: str, name: str) -> str:
+    return f"{gold_root(lake_root)}/{publication}/{name}.parquet"
+
+
+def publish_parquet(lake, tables: Mapping[str, Published], publication: str) -> dict[str, str]:
+    """Every table of a publication into the lake, then the pointer to them in one step: a
+    reader of the pointer sees the previous publication whole or this one whole."""
+    root = gold_root(lake.fs_root)
+    paths = {
+        name: lake.publish_file(f"{root}/{publication}/{name}.parquet", t.table.schema, t.table.to_batches()).path
+        for name, t in tables.items()
     }
+    pointer = {
+        "publication": publication,
+        "tables": {
+            name: {
+                "path": f"{publication}/{name}.parquet",
+                "rows": t.table.num_rows,
+                "published_at": t.published_at.isoformat(),
+                "data_as_of": t.data_as_of.isoformat() if t.data_as_of else None,
+            }
+            for name, t in tables.items()
+        },
+    }
+    lake.publish_text(f"{root}/{POINTER}", json.dumps(pointer, indent=2))
+    _remove_old_publications(lake, root, publication)
+    return paths
+
+
+def read_publication(lake) -> dict[str, Published]:
+    """The gold tables of the lake's current publication (none before the first one)."""
+    root = gold_root(lake.fs_root)
+    if not lake.fs.exists(f"{root}/{POINTER}"):
+        return {}
+    pointer = json.loads(lake.fs.cat_file(f"{root}/{POINTER}"))
+    return {
+        name: Published(
+            table=pq.read_table(pa.BufferReader(lake.fs.cat_file(f"{root}/{entry['path']}"))),
+            published_at=datetime.fromisoformat(entry["published_at"]),
+            data_as_of=date.fromisoformat(entry["data_as_of"]) if entry["data_as_of"] else None,
+        )
+        for name, entry in pointer["tables"].items()
+    }
+
+
+def _remove_old_publications(lake, root: str, current: str) -> None:
+    """Keep the newest KEPT_PUBLICATIONS publications (names sort by time), drop the others."""
+    folders = sorted(p.rsplit("/", 1)[-1] for p in lake.fs.ls(root, detail=False) if lake.fs.isdir(p))
+    for name in folders[:-KEPT_PUBLICATIONS]:
+        if name != current:
+            lake.fs.rm(f"{root}/{name}", recursive=True)
 
 
 # --- (b) the serving file ---
 
 
-def publish_serving_file(path: Path, tables: Mapping[str, pa.Table], published_at: datetime) -> Path:
+def publish_serving_file(path: Path, tables: Mapping[str, Published]) -> Path:
     """Write every table (and `_published`) into a new DuckDB file, then rename it over `path`.
 
     A reader that attached the old file keeps reading it (its inode lives on until closed);
@@ -78,7 +147,8 @@ def publish_serving_file(path: Path, tables: Mapping[str, pa.Table], published_a
     try:
         with duckdb.connect(str(temporary)) as connection:
             connection.execute(f"create schema {SCHEMA}")
-            for name, table in {**tables, PUBLISHED: published_table(tables, published_at)}.items():
+            contents = {name: t.table for name, t in tables.items()}
+            for name, table in {**contents, PUBLISHED: published_table(tables)}.items():
                 connection.register("incoming", table)
                 connection.execute(f'create table {SCHEMA}."{name}" as select * from incoming')
                 connection.unregister("incoming")
@@ -132,9 +202,7 @@ def postgres_type(arrow_type: pa.DataType) -> str:
     return POSTGRES_TYPES[arrow_type]
 
 
-def publish_postgres(
-    dsn: str, schema: str, tables: Mapping[str, pa.Table], published_at: datetime
-) -> None:
+def publish_postgres(dsn: str, schema: str, tables: Mapping[str, Published]) -> None:
     """Fill a new schema, then swap it with `schema` in one transaction.
 
     The renames touch only the catalog, so a reader in the middle of a query or transaction
@@ -150,7 +218,8 @@ def publish_postgres(
         try:
             with connection.transaction():
                 connection.execute(sql.SQL("create schema {}").format(sql.Identifier(staging)))
-                for name, table in {**tables, PUBLISHED: published_table(tables, published_at)}.items():
+                contents = {name: t.table for name, t in tables.items()}
+                for name, table in {**contents, PUBLISHED: published_table(tables)}.items():
                     _copy_table(connection, sql.Identifier(staging, name), table)
             with connection.transaction():
                 if _schema_exists(connection, schema):

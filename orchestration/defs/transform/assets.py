@@ -1,28 +1,41 @@
-"""Transform: the dbt project on DuckDB as Dagster assets, one dbt build per run."""
+"""Transform: the dbt project on DuckDB as Dagster assets, one dbt build per grain and run.
 
+Models are grouped by their partitions (orchestration/lib/partitions.py): daily, monthly (dbt
+config `batch_size`) and current-state models each form one multi-asset, built by one
+`dbt build` of its window. The window travels as dbt's event-time flags; dbt's partial parse
+of the project is kept between runs, so a run never parses the project again.
+"""
 
 import json
+import shutil
 import sys
+import uuid
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.lib.dbt_translator import LakehouseTranslator
-from orchestration.lib.partitions import DAILY, SINGLE_RUN, dbt_window_vars
+from orchestration.lib.partitions import GRAINS, SINGLE_RUN, covering, event_time_flags, partitions_for
 from orchestration.lib.warehouse import exclusive_writer, row_counts
 from orchestration.settings import PROJECT_ROOT, Settings
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_ROOT, profiles_dir=PROJECT_ROOT / "dbt")
+PARTIAL_PARSE = "partial_parse.msgpack"
+# dbt build per grain: the daily and monthly partitioned models, then the current-state ones
+STEPS = {"day": "dbt_daily", "month": "dbt_monthly", None: "dbt_current"}
 
 
-def dbt_vars(settings: Settings, window: dg.TimeWindow) -> dict[str, str]:
-    """Everything a dbt run needs to know: where the lake and DuckDB are, which window."""
-    return {
-        "lake_root": settings.lake_root,
-        "duckdb_path": str(settings.duckdb_path),
-        **dbt_window_vars(window.start, window.end),
-    }
+def dbt_vars(settings: Settings) -> dict[str, str]:
+    """Where the lake and DuckDB are: the same at every run of an environment (a var that
+    changes would make dbt parse the whole project again)."""
+    return {"lake_root": settings.lake_root, "duckdb_path": str(settings.duckdb_path)}
+
+
+def model_grain(node: dict) -> str | None:
+    """The partition grain a dbt model declares (config batch_size), None when it has none."""
+    return node.get("config", {}).get("batch_size") if node["resource_type"] == "model" else None
 
 
 def table_relations(manifest: dict) -> dict[str, str]:
@@ -43,8 +56,8 @@ def failure_summary(events: list) -> str:
         if isinstance(e, dg.AssetCheckResult) and not e.passed
         and e.severity == dg.AssetCheckSeverity.ERROR
     )
-    lines = [f"dbt build failed; nothing downstream was published, dashboards keep the "
-             f"previous gold tables."]
+    lines = ["dbt build failed; nothing downstream was published, dashboards keep the "
+             "previous gold tables."]
     if failed:
         lines.append(f"{len(failed)} blocking check(s) failed:")
         lines.extend(f"  - {name}" for name in failed)
@@ -69,41 +82,117 @@ def load_manifest() -> dict:
     return json.loads(DBT_PROJECT.manifest_path.read_text())
 
 
-def build_transform_defs(settings: Settings, manifest: dict) -> dg.Definitions:
+def partitions_written_upstream(context: dg.AssetExecutionContext) -> list[str]:
+    """Partition keys of this step's upstream assets materialised earlier in the same run,
+    outside the run's own range: the partitions a lookback or late rows rewrote."""
+    upstream = {
+        dep
+        for key in context.selected_asset_keys
+        for dep in context.assets_def.asset_deps.get(key, ())
+        if dep not in context.assets_def.keys
+    }
+    own = set(context.partition_keys)
+    records = context.instance.get_records_for_run(
+        context.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    keys = {
+        record.event_log_entry.dagster_event.partition
+        for record in records
+        if record.event_log_entry.dagster_event.asset_key in upstream
+    }
+    return sorted(key for key in keys if key and key not in own)
+
+
+def build_dbt_assets(settings: Settings, manifest: dict, grain: str | None) -> dg.AssetsDefinition:
+    """The dbt models of one grain as one multi-asset, built by one `dbt build` per run."""
+    partitions_def = partitions_for(grain)
     table_relations_by_id = table_relations(manifest)
+    others = [g for g in GRAINS if g != grain]
 
     @dbt_assets(
         manifest=manifest,
         project=DBT_PROJECT,
         dagster_dbt_translator=LakehouseTranslator(),
-        partitions_def=DAILY,
-        backfill_policy=SINGLE_RUN,
-        name="dbt_build",
+        select=f"config.batch_size:{grain}" if grain else "fqn:*",
+        exclude=None if grain else " ".join(f"config.batch_size:{g}" for g in others),
+        partitions_def=partitions_def,
+        backfill_policy=SINGLE_RUN if partitions_def else None,
+        name=STEPS[grain],
     )
-    def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         settings.open_lake()  # a wrong lake credential fails here, naming its variable
-        variables = dbt_vars(settings, context.partition_time_window)
+        args = ["build", "--vars", json.dumps(dbt_vars(settings))]
+        late: list[str] = []
+        if partitions_def is not None:
+            window = context.partition_time_window
+            late = partitions_written_upstream(context)
+            windows = [(window.start.date(), window.end.date())] + [
+                (w.start.date(), w.end.date())
+                for w in map(partitions_def.time_window_for_partition_key, late)
+            ]
+            start, end = covering(windows)
+            args += event_time_flags(start, end)
+            if late:
+                context.log.info(f"The window reaches back to {start}: partitions rewritten "
+                                 f"upstream in this run ({', '.join(late)}).")
         with exclusive_writer(settings.duckdb_path, context.log) as waited:
             if waited > 1:
                 context.log.info(f"Waited {waited:.0f} s for the warehouse writer lock.")
-            invocation = dbt.cli(
-                ["build", "--vars", json.dumps(variables)], context=context, raise_on_error=False
-            )
+            target_path = _target_path(context)
+            cache = settings.data_dir / "dbt" / PARTIAL_PARSE
+            if cache.exists():  # the project as parsed by the previous build: no parse again
+                target_path.mkdir(parents=True, exist_ok=True)
+                shutil.copy(cache, target_path / PARTIAL_PARSE)
+            invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target_path)
             # buffered so that row counts can be read once dbt has released the file
             events = list(invocation.stream())
             counts = row_counts(settings.duckdb_path, table_relations_by_id)
+            reused_parse = _keep_partial_parse(target_path, cache)
         for event in events:
             unique_id = _unique_id(event)
-            if unique_id in counts:
-                event = event.with_metadata({**event.metadata, "dagster/row_count": counts[unique_id]})
+            if unique_id is not None:
+                extra = {"dbt_parse": "reused" if reused_parse else "full"}
+                if unique_id in counts:
+                    extra["dagster/row_count"] = counts[unique_id]
+                event = event.with_metadata({**event.metadata, **extra})
             yield event
         if not invocation.is_successful():
             raise dg.Failure(description=failure_summary(events), metadata={
                 "dbt_log": dg.MetadataValue.path(str(invocation.target_path / "dbt.log")),
             })
+        for asset_key in context.selected_asset_keys:  # late partitions were rebuilt too
+            for key in late:
+                context.log_event(dg.AssetMaterialization(
+                    asset_key=asset_key, partition=key,
+                    description="Rebuilt with later partitions: rows rewritten upstream in the same run.",
+                ))
 
+    return _dbt_build
+
+
+def _target_path(context: dg.AssetExecutionContext) -> Path:
+    """A target folder of this invocation's own (artifacts and log), as dagster-dbt names it."""
+    name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    return Path(DBT_PROJECT.project_dir) / "target" / name
+
+
+def _keep_partial_parse(target_path: Path, cache: Path) -> bool:
+    """Save the project as this build parsed it for the next build; True when this build
+    reused the previous parse instead of parsing the project again."""
+    parsed = target_path / PARTIAL_PARSE
+    if parsed.exists():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        staged = cache.with_name(f"{cache.name}.{uuid.uuid4().hex}")
+        shutil.copy(parsed, staged)
+        staged.replace(cache)
+    log = target_path / "dbt.log"
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return "Unable to do partial parsing" not in text and "Partial parsing enabled" in text
+
+
+def build_transform_defs(settings: Settings, manifest: dict) -> dg.Definitions:
     return dg.Definitions(
-        assets=[dbt_build],
+        assets=[build_dbt_assets(settings, manifest, grain) for grain in STEPS],
         resources={
             "dbt": DbtCliResource(
                 project_dir=DBT_PROJECT,

@@ -6,27 +6,14 @@ schools as (
 
 ),
 
--- the day before the end of the run's window, but never after the last change seen in the data,
--- so that a run with an open-ended window reports the state the data actually describes
-reference_date as (
-
-    select
-        least(
-            cast('{{ var("window_end") }}' as date) - 1,
-            max({{ utc_date('updated_at') }})
-        ) as counted_on
-    from schools
-
-),
-
+-- the day the schools' snapshot was taken: the state the data describes
 open_schools as (
 
-    select schools.*
+    select *
     from schools
-    cross join reference_date
     where
-        schools.opened_on <= reference_date.counted_on
-        and (schools.closed_on is null or schools.closed_on > reference_date.counted_on)
+        opened_on <= extracted_on
+        and (closed_on is null or closed_on > extracted_on)
 
 ),
 

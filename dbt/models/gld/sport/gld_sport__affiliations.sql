@@ -6,17 +6,30 @@ affiliations as (
 
 ),
 
+clubs as (
+
+    select * from {{ ref('int_sport__clubs') }}
+
+),
+
 affiliation_counts as (
 
     select
-        commune_nis_code,
-        commune_name,
-        season,
-        age_band,
-        gender,
+        clubs.commune_nis_code,
+        clubs.commune_name,
+        affiliations.season,
+        affiliations.age_band,
+        affiliations.gender,
         count(*) as affiliation_count
     from affiliations
-    group by commune_nis_code, commune_name, season, age_band, gender
+    left join clubs
+        on affiliations.club_id = clubs.club_id
+    group by
+        clubs.commune_nis_code,
+        clubs.commune_name,
+        affiliations.season,
+        affiliations.age_band,
+        affiliations.gender
 
 )
 

@@ -1,39 +1,37 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='window',
+        event_time='partition_date',
+        batch_size='day',
+        on_schema_change='fail',
+    )
+}}
+
 with
 
 requests as (
 
+    -- only the partitions of the run's window: the lake reads just those files
     select * from {{ ref('stg_subventions__demandes') }}
+    where {{ in_window('partition_date') }}
 
 ),
 
-operators as (
-
-    select * from {{ ref('int_culture__operateurs') }}
-
-),
-
-requests_enriched as (
+requests_dated as (
 
     select
-        requests.request_id,
-        requests.operator_id,
-        operators.sector_code,
-        operators.sector_label,
-        operators.commune_nis_code,
-        operators.province_code,
-        operators.province_name,
-        requests.requested_amount,
-        requests.status,
-        requests.submitted_at,
-        {{ utc_date('requests.submitted_at') }} as submitted_on,
-        cast(date_trunc('month', {{ utc_date('requests.submitted_at') }}) as date)
-            as submitted_month,
-        requests.updated_at,
-        requests.extracted_on
+        request_id,
+        operator_id,
+        requested_amount,
+        status,
+        submitted_at,
+        {{ utc_date('submitted_at') }} as submitted_on,
+        cast(date_trunc('month', {{ utc_date('submitted_at') }}) as date) as submitted_month,
+        updated_at,
+        partition_date
     from requests
-    left join operators
-        on requests.operator_id = operators.operator_id
 
 )
 
-select * from requests_enriched
+select * from requests_dated

@@ -1,8 +1,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='payment_id',
+        incremental_strategy='window',
+        event_time='partition_date',
+        batch_size='day',
         on_schema_change='fail',
     )
 }}
@@ -11,40 +12,24 @@ with
 
 payments as (
 
+    -- only the partitions of the run's window: the lake reads just those files
     select * from {{ ref('stg_subventions__paiements') }}
-    {% if is_incremental() %}
-        -- only the partitions of the run's window: re-running a window replaces its payments
-        where {{ in_window('extracted_on') }}
-    {% endif %}
+    where {{ in_window('partition_date') }}
 
 ),
 
-requests as (
-
-    select * from {{ ref('int_culture__demandes') }}
-
-),
-
-payments_enriched as (
+payments_dated as (
 
     select
-        payments.payment_id,
-        payments.request_id,
-        requests.operator_id,
-        requests.sector_code,
-        requests.sector_label,
-        requests.commune_nis_code,
-        requests.province_code,
-        requests.province_name,
-        payments.paid_amount,
-        payments.paid_on,
-        cast(date_trunc('month', payments.paid_on) as date) as paid_month,
-        payments.updated_at,
-        payments.extracted_on
+        payment_id,
+        request_id,
+        paid_amount,
+        paid_on,
+        cast(date_trunc('month', paid_on) as date) as paid_month,
+        updated_at,
+        partition_date
     from payments
-    left join requests
-        on payments.request_id = requests.request_id
 
 )
 
-select * from payments_enriched
+select * from payments_dated

@@ -37,7 +37,8 @@ schools_enriched as (
         levels.level_label,
         schools.opened_on,
         schools.closed_on,
-        schools.updated_at
+        schools.updated_at,
+        schools.extracted_on
     from schools
     left join networks
         on schools.network_code = networks.network_code

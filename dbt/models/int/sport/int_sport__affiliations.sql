@@ -1,20 +1,20 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='window',
+        event_time='partition_date',
+        batch_size='day',
+        on_schema_change='fail',
+    )
+}}
+
 with
 
 affiliations as (
 
+    -- only the partitions of the run's window: the lake reads just those files
     select * from {{ ref('stg_sport__affiliations') }}
-
-),
-
-clubs as (
-
-    select * from {{ ref('stg_sport__clubs') }}
-
-),
-
-communes as (
-
-    select * from {{ ref('int_territoire__communes') }}
+    where {{ in_window('partition_date') }}
 
 ),
 
@@ -28,34 +28,27 @@ affiliations_with_age as (
 
 ),
 
-affiliations_enriched as (
+affiliations_with_band as (
 
     select
-        affiliations_with_age.affiliation_id,
-        affiliations_with_age.club_id,
-        clubs.club_name,
-        clubs.federation_name,
-        clubs.commune_nis_code,
-        communes.commune_name,
-        affiliations_with_age.season,
-        affiliations_with_age.birth_year,
-        affiliations_with_age.age_at_season_start,
+        affiliation_id,
+        club_id,
+        season,
+        birth_year,
+        age_at_season_start,
         case
-            when affiliations_with_age.age_at_season_start is null then 'INCONNU'
-            when affiliations_with_age.age_at_season_start < 12 then '00-11'
-            when affiliations_with_age.age_at_season_start < 18 then '12-17'
-            when affiliations_with_age.age_at_season_start < 35 then '18-34'
-            when affiliations_with_age.age_at_season_start < 60 then '35-59'
+            when age_at_season_start is null then 'INCONNU'
+            when age_at_season_start < 12 then '00-11'
+            when age_at_season_start < 18 then '12-17'
+            when age_at_season_start < 35 then '18-34'
+            when age_at_season_start < 60 then '35-59'
             else '60+'
         end as age_band,
-        affiliations_with_age.gender,
-        affiliations_with_age.affiliated_on
+        gender,
+        affiliated_on,
+        partition_date
     from affiliations_with_age
-    left join clubs
-        on affiliations_with_age.club_id = clubs.club_id
-    left join communes
-        on clubs.commune_nis_code = communes.commune_nis_code
 
 )
 
-select * from affiliations_enriched
+select * from affiliations_with_band

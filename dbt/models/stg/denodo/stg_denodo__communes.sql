@@ -10,7 +10,7 @@ latest_snapshot as (
 
     -- every partition is a full copy of the table: the newest one is its current state
     select * from source
-    qualify partition_date = max(partition_date) over ()
+    where partition_date = {{ latest_partition('denodo', 'bv_commune') }}
 
 ),
 

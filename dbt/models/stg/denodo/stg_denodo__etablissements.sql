@@ -6,14 +6,11 @@ source as (
 
 ),
 
-latest_version as (
+latest_snapshot as (
 
-    -- a school updated on several days sits in several partitions: keep its last state
+    -- every partition is a full copy of the view: the newest one is its current state
     select * from source
-    qualify row_number() over (
-        partition by code_fase
-        order by updated_at desc, partition_date desc
-    ) = 1
+    where partition_date = {{ latest_partition('denodo', 'bv_etablissement') }}
 
 ),
 
@@ -37,7 +34,7 @@ renamed as (
         updated_at,
         cast(partition_date as date) as extracted_on
 
-    from latest_version
+    from latest_snapshot
 
 )
 

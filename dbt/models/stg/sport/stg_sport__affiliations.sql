@@ -1,3 +1,5 @@
+{{ config(event_time='partition_date', batch_size='day') }}
+
 with
 
 source as (
@@ -22,7 +24,7 @@ renamed as (
         cast(affilie_le as date) as affiliated_on,
 
         -- audit
-        cast(partition_date as date) as extracted_on
+        cast(partition_date as date) as partition_date
 
     from source
 

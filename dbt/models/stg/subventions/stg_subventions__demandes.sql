@@ -1,19 +1,10 @@
+{{ config(event_time='partition_date', batch_size='day') }}
+
 with
 
 source as (
 
     select * from {{ source('subventions', 'demande') }}
-
-),
-
-latest_version as (
-
-    -- a request updated on several days sits in several partitions: keep its last state
-    select * from source
-    qualify row_number() over (
-        partition by id_demande
-        order by updated_at desc, partition_date desc
-    ) = 1
 
 ),
 
@@ -33,9 +24,9 @@ renamed as (
 
         -- audit
         updated_at,
-        cast(partition_date as date) as extracted_on
+        cast(partition_date as date) as partition_date
 
-    from latest_version
+    from source
 
 )
 

@@ -1,3 +1,5 @@
+{{ config(event_time='partition_date', batch_size='day') }}
+
 with
 
 source as (
@@ -6,14 +8,15 @@ source as (
 
 ),
 
-latest_version as (
+deduplicated as (
 
-    -- keeps one row of the exact duplicates of the legacy application, and the last state of a
-    -- payment updated on several days (so sitting in several partitions)
+    -- the legacy application has no primary key: exact duplicates collapse to one row. A
+    -- payment sits in the partition of its payment date only, so this never crosses partitions
+    -- (and a filter on partition_date still prunes the files read).
     select * from source
     qualify row_number() over (
-        partition by id_paiement
-        order by updated_at desc, partition_date desc
+        partition by partition_date, id_paiement
+        order by updated_at desc
     ) = 1
 
 ),
@@ -33,9 +36,9 @@ renamed as (
 
         -- audit
         updated_at,
-        cast(partition_date as date) as extracted_on
+        cast(partition_date as date) as partition_date
 
-    from latest_version
+    from deduplicated
 
 )
 
