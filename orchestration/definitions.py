@@ -105,8 +105,7 @@ STAGE_DESCRIPTIONS = {
 def stage_job(stage: Stage) -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         stage.name,
-        selection=dg.AssetSelection.assets(*stage.keys),
-        partitions_def=stage.partitions_def,
+        selection=dg.AssetSelection.assets(*stage.keys),  # its partitions follow the assets
         description=STAGE_DESCRIPTIONS.get(stage.name),
     )
 

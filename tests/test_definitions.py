@@ -5,6 +5,7 @@ import dagster as dg
 
 from orchestration.defs.ingestion.assets import REGISTRY_PATH
 from orchestration.definitions import build_definitions
+from orchestration.lib.partitions import DAILY, MONTHLY
 from orchestration.lib.registry import load_registry
 
 
@@ -20,11 +21,41 @@ def model_key(node):
     return dg.AssetKey([node["fqn"][1], node["name"]])
 
 
-def test_every_registry_entry_is_a_partitioned_ingestion_asset(graph):
-    for key in ingestion_keys():
-        node = graph.get(key)
-        assert node.is_materializable, key
-        assert node.partitions_def is not None, key
+def test_partitions_are_those_a_reader_recognises(manifest, graph):
+    """The partition model (orchestration/lib/partitions.py): facts by day, monthly figures by
+    month, and no partitions on what is a current state."""
+    def partitions(key):
+        return graph.get(key).partitions_def
+
+    for spec in load_registry(REGISTRY_PATH):
+        expected = {"incremental": DAILY, "snapshot": None}[spec.mode]
+        assert graph.get(spec.asset_key).is_materializable, spec.asset_key
+        assert partitions(spec.asset_key) == expected, spec.asset_key
+    for node in nodes(manifest, "model"):
+        expected = {"day": DAILY, "month": MONTHLY, None: None}[node["config"].get("batch_size")]
+        assert partitions(model_key(node)) == expected, node["name"]
+    by_partitions = {
+        key.to_user_string(): {DAILY: "day", MONTHLY: "month", None: "-"}[partitions(key)]
+        for key in graph.executable_asset_keys
+        if key.path[0] != "source"
+    }
+    assert by_partitions["gld/gld_culture__subventions_mensuelles"] == "month"
+    for current in ("gld/gld_enseignement__ecoles_ouvertes", "gld/gld_culture__operateurs_par_commune",
+                    "gld/gld_sport__affiliations", "raw/denodo/bv_commune", "ref/ref_provinces",
+                    "serving/gld_culture__subventions_mensuelles", "dashboard/culture_subventions"):
+        assert by_partitions[current] == "-", current
+    for facts in ("raw/subventions/paiement", "stg/stg_subventions__paiements", "int/int_culture__paiements"):
+        assert by_partitions[facts] == "day", facts
+    # no grain but these three: nothing is partitioned by a meaningless day
+    assert set(by_partitions.values()) == {"day", "month", "-"}
+
+
+def test_a_month_of_gold_depends_on_the_days_of_its_facts(graph):
+    gold = graph.get(dg.AssetKey(["gld", "gld_culture__subventions_mensuelles"]))
+    payments = dg.AssetKey(["int", "int_culture__paiements"])
+    mapped = graph.get_parent_partition_keys_for_child("2026-02-01", payments, gold.key)
+    days = sorted(mapped.partitions_subset.get_partition_keys())
+    assert days[0] == "2026-02-01" and days[-1] == "2026-02-28" and len(days) == 28
 
 
 def test_every_dbt_source_has_exactly_one_upstream_ingestion_asset(manifest, graph):
@@ -85,15 +116,19 @@ def test_asset_groups_follow_the_model_folders(manifest, graph):
         assert graph.get(model_key(node)).group_name == f"{layer}_{domain}"
 
 
-def test_main_job_covers_every_asset(tmp_path):
+def test_the_stage_jobs_cover_every_asset_once(tmp_path):
     from orchestration.settings import settings_for
 
     definitions = build_definitions(settings_for("local", data_dir=tmp_path))
-    job = definitions.resolve_job_def("main")
-    assert job.partitions_def is not None
-    assert set(job.asset_layer.executable_asset_keys) == set(
+    daily, monthly = (definitions.resolve_job_def(name) for name in ("daily", "monthly"))
+    assert (daily.partitions_def, monthly.partitions_def) == (DAILY, MONTHLY)
+    selected = [set(job.asset_layer.executable_asset_keys) for job in (daily, monthly)]
+    assert not selected[0] & selected[1]
+    assert selected[0] | selected[1] == set(
         definitions.get_repository_def().asset_graph.materializable_asset_keys
     )
+    sensor = definitions.get_repository_def().get_sensor_def("next_stage_sensor")
+    assert sensor is not None
 
 
 def test_personal_data_is_tagged_where_it_flows(graph):

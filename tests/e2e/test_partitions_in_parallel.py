@@ -43,7 +43,7 @@ def test_four_partitions_in_parallel_never_fail_on_the_warehouse_lock(tmp_path: 
     assert landed.success
     runs = [
         subprocess.Popen(
-            [sys.executable, "-m", "orchestration.cli", "run", day.isoformat()],
+            [sys.executable, "-m", "orchestration.cli", "run", "--from", day.isoformat()],
             cwd=PROJECT_ROOT,
             # a Dagster home each: what is shared, and tested, is the DuckDB warehouse
             env={**env, "DAGSTER_HOME": str(dagster_home(tmp_path, day))},

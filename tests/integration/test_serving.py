@@ -7,7 +7,7 @@ reader, and the reader must see a whole version of the table, old or new.
 import stat
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,10 +16,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.defs.publish.serving import (
+    KEPT_PUBLICATIONS,
+    Published,
     connect_read_only,
     publish_parquet,
     publish_postgres,
     publish_serving_file,
+    read_publication,
 )
 from orchestration.lib.lake import Lake
 from tests.services import port_open, require_service
@@ -36,6 +39,10 @@ def grants(*amounts: str) -> pa.Table:
             "paid_amount": pa.array([Decimal(a) for a in amounts], pa.decimal128(18, 2)),
         }
     )
+
+
+def published(at: datetime = NOW, **tables: pa.Table) -> dict[str, Published]:
+    return {name: Published(table, at, date(2026, 3, 31)) for name, table in tables.items()}
 
 
 def total(connection, relation="gld.grants") -> tuple:
@@ -62,26 +69,26 @@ def run_with_timeout(function, *args) -> None:
 
 def test_serving_file_is_replaced_whole_while_a_reader_holds_the_old_one(tmp_path):
     path = tmp_path / "serving" / "lakehouse.duckdb"
-    publish_serving_file(path, {"grants": grants("1.10", "2.20")}, NOW)
+    publish_serving_file(path, published(grants=grants("1.10", "2.20")))
     with connect_read_only(path) as old_reader:
         assert total(old_reader) == (2, Decimal("3.30"))
-        run_with_timeout(publish_serving_file, path, {"grants": grants("5.00")}, LATER)
+        run_with_timeout(publish_serving_file, path, published(LATER, grants=grants("5.00")))
         assert total(old_reader) == (2, Decimal("3.30")), "a reader keeps its version, whole"
         # opened while the old reader is still open: must see the new file, not the old one
         with connect_read_only(path) as new_reader:
             assert total(new_reader) == (1, Decimal("5.00"))
             assert new_reader.execute(
-                "select table_name, row_count, published_at from gld._published"
-            ).fetchall() == [("grants", 1, LATER)]
+                "select table_name, row_count, published_at, data_as_of from gld._published"
+            ).fetchall() == [("grants", 1, LATER, date(2026, 3, 31))]
     assert [p.name for p in path.parent.iterdir()] == [path.name], "no temporary file left"
     assert not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
 
 
 def test_failed_publish_leaves_the_published_serving_file(tmp_path):
     path = tmp_path / "lakehouse.duckdb"
-    publish_serving_file(path, {"grants": grants("1.10")}, NOW)
+    publish_serving_file(path, published(grants=grants("1.10")))
     with pytest.raises(Exception):
-        publish_serving_file(path, {"grants": grants("9.99"), 'bad"name': grants("1")}, LATER)
+        publish_serving_file(path, published(LATER, grants=grants("9.99"), **{'bad"name': grants("1")}))
     with connect_read_only(path) as reader:
         assert total(reader) == (1, Decimal("1.10"))
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
@@ -92,13 +99,35 @@ def test_a_missing_serving_file_says_what_to_run(tmp_path):
         connect_read_only(tmp_path / "nothing.duckdb")
 
 
-def test_gold_parquet_is_published_in_the_lake_and_replaced(tmp_path):
+def test_gold_tables_are_published_in_the_lake_together_behind_one_pointer(tmp_path):
     lake = Lake(str(tmp_path / "lake"))
-    publish_parquet(lake, {"grants": grants("1.10", "2.20")})
-    paths = publish_parquet(lake, {"grants": grants("5.00")})
-    assert paths == {"grants": f"{tmp_path}/lake/gold/grants/data.parquet"}
-    assert pq.read_table(paths["grants"]) == grants("5.00")
-    assert [p.name for p in (tmp_path / "lake/gold/grants").iterdir()] == ["data.parquet"]
+    assert read_publication(lake) == {}
+    publish_parquet(lake, published(grants=grants("1.10", "2.20"), counts=grants("1")), "p1")
+    paths = publish_parquet(lake, published(LATER, grants=grants("5.00"), counts=grants("2")), "p2")
+    assert paths["grants"] == f"{tmp_path}/lake/gold/p2/grants.parquet"
+    current = read_publication(lake)
+    assert current["grants"].table == grants("5.00") and current["counts"].table == grants("2")
+    assert current["grants"].published_at == LATER and current["grants"].data_as_of == date(2026, 3, 31)
+    assert sorted(p.name for p in (tmp_path / "lake/gold").iterdir()) == ["p1", "p2", "published.json"]
+
+
+def test_a_publication_that_fails_halfway_leaves_the_previous_one_whole(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    publish_parquet(lake, published(grants=grants("1.10"), counts=grants("1")), "p1")
+    broken = Published(None, LATER, None)  # a table that cannot be written
+    with pytest.raises(AttributeError):  # written after `grants`: the pointer never moves
+        publish_parquet(lake, {**published(LATER, grants=grants("9.99")), "counts": broken}, "p2")
+    current = read_publication(lake)
+    assert current["grants"].table == grants("1.10") and current["counts"].table == grants("1")
+
+
+def test_only_the_newest_publications_are_kept(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    for number in range(KEPT_PUBLICATIONS + 3):
+        publish_parquet(lake, published(grants=grants(f"{number}.00")), f"p{number:02d}")
+    folders = sorted(p.name for p in (tmp_path / "lake/gold").iterdir() if p.is_dir())
+    assert folders == [f"p{n:02d}" for n in range(3, KEPT_PUBLICATIONS + 3)]
+    assert read_publication(lake)["grants"].table == grants(f"{KEPT_PUBLICATIONS + 2}.00")
 
 
 # --- PostgreSQL ---
@@ -135,10 +164,10 @@ def schemas(dsn) -> list[str]:
 def test_postgres_republish_while_a_reader_is_in_a_transaction(postgres_dsn):
     import psycopg
 
-    publish_postgres(postgres_dsn, "gld", {"grants": grants("1.10", "2.20")}, NOW)
+    publish_postgres(postgres_dsn, "gld", published(grants=grants("1.10", "2.20")))
     with psycopg.connect(postgres_dsn) as reader:  # not autocommit: holds its transaction open
         assert total(reader) == (2, Decimal("3.30"))
-        run_with_timeout(publish_postgres, postgres_dsn, "gld", {"grants": grants("5.00")}, LATER)
+        run_with_timeout(publish_postgres, postgres_dsn, "gld", published(LATER, grants=grants("5.00")))
         assert total(reader) in {(2, Decimal("3.30")), (1, Decimal("5.00"))}, "old or new, whole"
         reader.commit()
         assert total(reader) == (1, Decimal("5.00"))
@@ -146,17 +175,17 @@ def test_postgres_republish_while_a_reader_is_in_a_transaction(postgres_dsn):
             (1, LATER)
         ]
     # the retired schema the reader held is dropped by the next publish
-    publish_postgres(postgres_dsn, "gld", {"grants": grants("7.00")}, LATER)
+    publish_postgres(postgres_dsn, "gld", published(LATER, grants=grants("7.00")))
     assert schemas(postgres_dsn) == ["gld"]
 
 
 def test_postgres_failed_publish_leaves_the_published_schema(postgres_dsn):
     import psycopg
 
-    publish_postgres(postgres_dsn, "gld", {"grants": grants("1.10")}, NOW)
+    publish_postgres(postgres_dsn, "gld", published(grants=grants("1.10")))
     unsupported = pa.table({"tags": pa.array([["a"]], pa.list_(pa.string()))})
     with pytest.raises(TypeError, match="No PostgreSQL type"):
-        publish_postgres(postgres_dsn, "gld", {"grants": grants("9.99"), "tags": unsupported}, LATER)
+        publish_postgres(postgres_dsn, "gld", published(LATER, grants=grants("9.99"), tags=unsupported))
     with psycopg.connect(postgres_dsn) as reader:
         assert total(reader) == (1, Decimal("1.10"))
     assert schemas(postgres_dsn) == ["gld"]

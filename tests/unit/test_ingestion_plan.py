@@ -2,18 +2,22 @@
 
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import pyarrow as pa
 import pytest
 
 from orchestration.defs.ingestion.plan import (
+    MAX_READ_DAYS,
     Period,
     SchemaDriftError,
     Watermark,
     enforce_policy,
+    periods_of,
     periods_to_write,
+    reads,
     schema_change,
+    split_by_period,
 )
 from orchestration.lib.connections import ConnectionError_, ConnectionSpec, parse_connections, resolve_credentials
 from orchestration.lib.extractors import ExtractError, with_retries
@@ -52,6 +56,42 @@ def test_monthly_grain_writes_one_partition_per_month_keyed_by_its_first_day():
     assert december == [Period(date(2026, 12, 1), date(2026, 12, 1), date(2027, 1, 1))]
 
 
+def test_with_another_partition_column_a_run_writes_its_own_days_and_the_days_changes_fall_on():
+    paid_on = spec(partition_column="paye_le", lookback_days=2)
+    assert [p.key for p in periods_to_write(paid_on, date(2026, 3, 1), date(2026, 3, 2), START)] == [
+        date(2026, 3, 1)
+    ]  # the lookback reads changes; the partitions are those of the changed rows (periods_of)
+    assert [p.key for p in periods_of(paid_on, [date(2026, 3, 1), date(2026, 2, 27), date(2026, 3, 1)])] == [
+        date(2026, 2, 27), date(2026, 3, 1)
+    ]
+
+
+def test_consecutive_partitions_are_read_together_a_month_at_most():
+    days = periods_of(SPEC, [date(2026, 1, 30), date(2026, 1, 31), date(2026, 2, 1), date(2026, 2, 2),
+                             date(2026, 2, 5)])
+    assert [[p.key.day for p in group] for group in reads(days)] == [[30, 31], [1, 2], [5]]
+    year = periods_of(SPEC, [date(2026, 1, 1) + timedelta(days=n) for n in range(365)])
+    groups = reads(year)
+    assert len(groups) == 12 and all(len(g) <= MAX_READ_DAYS for g in groups)
+    assert sum(len(g) for g in groups) == 365
+
+
+def test_rows_of_one_read_are_split_by_the_utc_day_of_the_partition_column():
+    from datetime import datetime, timezone
+
+    table = pa.table({
+        "id": [1, 2, 3],
+        "soumise_le": pa.array([
+            datetime(2026, 1, 5, 23, 59, tzinfo=timezone.utc),
+            datetime(2026, 1, 6, 0, 0, tzinfo=timezone.utc),
+            datetime(2026, 1, 9, 12, 0, tzinfo=timezone.utc),  # outside the periods: dropped
+        ], pa.timestamp("us", tz="UTC")),
+    })
+    periods = periods_of(SPEC, [date(2026, 1, 5), date(2026, 1, 6), date(2026, 1, 7)])
+    parts = split_by_period(spec(partition_column="soumise_le"), table, periods)
+    assert {day.day: part.column("id").to_pylist() for day, part in parts.items()} == {5: [1], 6: [2], 7: []}
+
+
 OLD = pa.schema([("id", pa.int64()), ("montant", pa.decimal128(12, 2)), ("statut", pa.string())])
 
 
@@ -71,6 +111,17 @@ def test_evolve_takes_added_columns_freeze_refuses_and_a_retype_always_fails():
     retyped = schema_change(OLD, OLD.set(2, pa.field("statut", pa.int32())))
     with pytest.raises(SchemaDriftError, match="retyped statut: string -> int32"):
         enforce_policy(SPEC, retyped)
+
+
+def test_evolve_refuses_a_source_that_replaced_most_of_the_columns():
+    # a copied entry still naming another table: every column is new, the old ones are gone
+    other = pa.schema([("id_club", pa.int64()), ("nom_club", pa.string()), ("statut", pa.string())])
+    change = schema_change(OLD, other)
+    assert change.replaces_most_columns
+    with pytest.raises(SchemaDriftError, match=r"2 of its 3 columns are gone or retyped .*dropped id, montant"):
+        enforce_policy(SPEC, change)
+    # one column dropped out of three is an evolution
+    enforce_policy(SPEC, schema_change(OLD, OLD.remove(2)))
 
 
 def test_watermark_follows_the_cursor_across_batches_and_ignores_nulls():

@@ -1,10 +1,15 @@
 from datetime import date, datetime, timezone
 
+import pytest
+
 from orchestration.lib.partitions import (
     DAILY,
+    MONTHLY,
+    covering,
     days_in_window,
-    dbt_window_vars,
+    event_time_flags,
     partition_path,
+    partitions_for,
     table_glob,
 )
 
@@ -23,12 +28,32 @@ def test_empty_window_has_no_day():
     assert list(days_in_window(date(2026, 1, 1), date(2026, 1, 1))) == []
 
 
-def test_partition_window_to_dbt_vars():
+def test_partition_window_to_dbt_event_time_flags():
     window = DAILY.time_window_for_partition_key("2026-02-28")
-    assert dbt_window_vars(window.start, window.end) == {
-        "window_start": "2026-02-28",
-        "window_end": "2026-03-01",
-    }
+    assert event_time_flags(window.start, window.end) == [
+        "--event-time-start", "2026-02-28", "--event-time-end", "2026-03-01",
+    ]
+    month = MONTHLY.time_window_for_partition_key("2026-02-01")
+    assert event_time_flags(month.start, month.end)[1::2] == ["2026-02-01", "2026-03-01"]
+
+
+def test_a_grain_names_its_partitions_and_none_means_unpartitioned():
+    assert (partitions_for("day"), partitions_for("month"), partitions_for(None)) == (DAILY, MONTHLY, None)
+    with pytest.raises(ValueError, match="Unknown grain 'week'"):
+        partitions_for("week")
+
+
+def test_the_month_in_progress_is_a_partition():
+    from datetime import datetime, timezone
+
+    keys = MONTHLY.get_partition_keys(current_time=datetime(2026, 3, 15, tzinfo=timezone.utc))
+    assert keys[-1] == "2026-03-01"
+    assert DAILY.get_partition_keys(current_time=datetime(2026, 3, 15, tzinfo=timezone.utc))[-1] == "2026-03-14"
+
+
+def test_covering_window():
+    assert covering([(date(2026, 3, 1), date(2026, 3, 2)), (date(2026, 2, 27), date(2026, 2, 28))]) == (
+        date(2026, 2, 27), date(2026, 3, 2))
 
 
 def test_partition_path_is_hive_style_and_works_for_urls():

@@ -119,7 +119,7 @@ def built_in_run(context: dg.AssetExecutionContext, keys: set[dg.AssetKey]) -> d
     """The assets of `keys` materialised earlier in this run, with their partition keys (an
     empty set for an unpartitioned asset)."""
     records = context.instance.get_records_for_run(
-        context.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
     ).records
     built: dict[dg.AssetKey, set[str]] = {}
     for record in records:
@@ -169,7 +169,7 @@ def build_publish_defs(settings: Settings, manifest: Manifest) -> dg.Definitions
         if not built:
             context.log.warning("No gold table was built in this run: the publication is unchanged.")
         else:
-            publication = f"{now:%Y%m%dT%H%M%S%fZ}-{context.run_id[:8]}"
+            publication = f"{now:%Y%m%dT%H%M%S%fZ}-{context.run.run_id[:8]}"
             parquet = publish_parquet(lake, tables, publication)
             publish_serving_file(config.path, tables)
             if config.postgres_dsn:
