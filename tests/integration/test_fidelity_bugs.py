@@ -10,7 +10,8 @@ from orchestration.lib.extractors import rows as rows_module
 from tests.integration.fidelity import land, refusal_pattern
 
 JSON_TEXT = '{"a": 1.00000000000000000001, "b": [1, 2]}'
-TOP_38_2 = Decimal("999999999999999999999999999999999999.99")
+TOP_38_2 = Decimal("9" * 36 + ".99")  # the largest numeric(38,2)
+BOTTOM_38_2 = Decimal("-" + "9" * 36 + ".99")  # not -TOP_38_2: unary minus rounds to 28 digits
 
 
 def test_postgres_json_and_jsonb_land_as_the_text_the_server_returns(pg, pg_database, local_settings, tmp_path):
@@ -47,9 +48,9 @@ def test_decimals_at_the_top_of_38_digits_land_exactly(engine, request, local_se
     connection = request.getfixturevalue("pg" if engine == "postgres" else "mysql")
     kind = "numeric(38,2)" if engine == "postgres" else "decimal(38,2)"
     connection.cursor().execute(f"create table t (id int primary key, n {kind})")
-    connection.cursor().execute("insert into t values (1, %s), (2, %s)", (TOP_38_2, -TOP_38_2))
+    connection.cursor().execute("insert into t values (1, %s), (2, %s)", (TOP_38_2, BOTTOM_38_2))
     table = land(engine, database, local_settings, tmp_path)
-    assert table["n"].to_pylist() == [TOP_38_2, -TOP_38_2]
+    assert table["n"].to_pylist() == [TOP_38_2, BOTTOM_38_2]
 
 
 def test_mariadb_bigint_unsigned_above_2_63_lands_as_uint64(mysql, mysql_database, local_settings, tmp_path):
