@@ -140,6 +140,12 @@ SEVENTH_DIGIT = Limit(
 SQLITE_VALUE = "fix the value in the source (SQLite stores any value in any column), or fix the declared type"
 
 
+PG_MONEY = Rule(
+    ("money",), "money", "-", Travel.REFUSED,
+    fix="cast it in a `query:` of the entry: `{c}::numeric(20,2)` (its text depends on lc_monetary)",
+)
+
+
 def _pg_natives() -> tuple[Rule, ...]:
     native = Travel.NATIVE
     return (
@@ -178,8 +184,7 @@ POSTGRES_RULES = (
     Rule(("composite",), "composite types", "string", Travel.TEXT),
     Rule(("char",), '"char"', "string", Travel.TEXT),
     Rule(("domain",), "domains", "the base type's", Travel.NATIVE),
-    Rule(("money",), "money", "-", Travel.REFUSED,
-         fix="cast it in a `query:` of the entry: `{c}::numeric(20,2)` (its text depends on lc_monetary)"),
+    PG_MONEY,
     Rule(("other",), "any other type (tsvector, point, ...)", "string", Travel.TEXT),
 )
 
@@ -193,6 +198,9 @@ DENODO_RULES = (
     Rule(("timestamptz",), "timestamp with time zone", "timestamp[us, UTC]", Travel.PARSED, PYTHON_DATES),
     Rule(("time",), "time", "time64[us]", Travel.PARSED,
          Limit(PG_TIME.cause, "cast it in a `query:` of the entry: `cast({c} as varchar)`")),
+    Rule(("money",), "money", "-", Travel.REFUSED,
+         fix="cast it in a `query:` of the entry: `cast({c} as decimal(20,2))` (its text depends on "
+             "the locale)"),
     Rule(("other",), "any other type (json, arrays, uuid, interval, ...)", "string", Travel.TEXT),
 )
 
