@@ -4,18 +4,15 @@ A value lands exactly (the same number, the same text byte for byte, the same in
 run fails before publishing, naming the entry, the column, the source type by its SQL name and
 the cast or option that fixes it. `CONTRACT` is the one table the extractors apply
 (`types.py` finds a column's rule from the driver's description, `conform` enforces its
-limits); docs/extraction.md shows it: `python -m orchestration.lib.extractors.contract`
+limits); docs/extraction.md shows it: `python -m orchestration.lib.extractors.contract_docs`
 rewrites that section, and a unit test fails when it is out of date.
 """
 
 from __future__ import annotations
 
 import enum
-import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyarrow as pa
 
@@ -338,57 +335,3 @@ def arrow_type(rule: Rule, precision: int | None = None, scale: int | None = Non
     if rule.arrow == DECIMAL:
         return pa.decimal128(precision, scale or 0)
     return ARROW_TYPES[rule.arrow]
-
-
-# --- the generated section of docs/extraction.md ---
-
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "extraction.md"
-BEGIN, END = "<!-- type contract: begin (generated) -->", "<!-- type contract: end -->"
-TRAVEL_WORDS = {
-    Travel.NATIVE: "native", Travel.TEXT: "as text", Travel.PARSED: "as text, parsed back",
-    Travel.REFUSED: "refused",
-}
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("{c}", "x")
-
-
-def render_contract() -> str:
-    """The contract as Markdown tables, one per engine."""
-    lines = [
-        BEGIN,
-        "Generated from `orchestration/lib/extractors/contract.py` by "
-        "`python -m orchestration.lib.extractors.contract`; edit the code, not this table.",
-    ]
-    for engine, rules in CONTRACT.items():
-        lines += ["", f"**{ENGINE_TITLES[engine]}**", "",
-                  "| source type | Arrow / Parquet | travels | values it cannot hold, and the fix |",
-                  "|---|---|---|---|"]
-        for rule in rules:
-            if rule.travel is Travel.REFUSED:
-                values = f"refused. Fix: {rule.fix}"
-            elif rule.limit:
-                values = f"refused if it {rule.limit.cause}. Fix: {rule.limit.fix}"
-            else:
-                values = "all"
-            arrow = "-" if rule.travel is Travel.REFUSED else rule.arrow
-            lines.append(f"| {_cell(rule.sql)} | {_cell(arrow)} | {TRAVEL_WORDS[rule.travel]} | {_cell(values)} |")
-    return "\n".join([*lines, END])
-
-
-def with_contract(document: str) -> str:
-    """`document` with its generated section replaced by the current contract."""
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
-    if not pattern.search(document):
-        raise ValueError(f"{DOCS.name} has no `{BEGIN}` ... `{END}` section")
-    return pattern.sub(lambda _: render_contract(), document)
-
-
-if __name__ == "__main__":
-    current = DOCS.read_text()
-    updated = with_contract(current)
-    if updated != current:
-        DOCS.write_text(updated)
-        print(f"{DOCS}: type contract updated")
-    sys.exit(0)
