@@ -91,3 +91,13 @@ def test_postgres_arrays_land_as_the_server_text(pg, pg_database, local_settings
     pg.execute("insert into t values (1, '{a,\"b c\",NULL}', B'1010')")
     table = land("postgres", pg_database, local_settings, tmp_path)
     assert (table["tags"][0].as_py(), table["bits"][0].as_py()) == ('{a,"b c",NULL}', "1010")
+
+
+def test_denodo_keyset_refuses_when_one_key_value_fills_a_whole_page(pg, pg_database, local_settings, tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.setattr(rows_module, "BATCH_ROWS", 3)
+    pg.execute("create table t (id int, v int)")
+    pg.execute("insert into t values (1, 1), (2, 2), (2, 3), (2, 4), (3, 5)")
+    with pytest.raises(ExtractError, match=refusal_pattern("id", "integer")) as refused:
+        land("denodo", pg_database, local_settings, tmp_path)
+    assert "declare a unique `primary_key:`" in str(refused.value)

@@ -125,6 +125,23 @@ def postgres_column(
     return column(engine, name, postgres_key(typname, typtype, category), sql, cast=cast, code=oid)
 
 
+# PostgreSQL's own names (format_type) of the types psycopg displays by their internal names
+POSTGRES_SQL_NAMES = {
+    "bool": "boolean", "int2": "smallint", "int4": "integer", "int8": "bigint", "float4": "real",
+    "float8": "double precision", "varchar": "character varying", "bpchar": "character",
+    "timestamp": "timestamp without time zone", "timestamptz": "timestamp with time zone",
+    "time": "time without time zone", "timetz": "time with time zone", "varbit": "bit varying",
+}
+
+
+def postgres_sql_name(display: str) -> str:
+    """`int4` -> `integer`, `varchar(5)` -> `character varying(5)`, as format_type spells them."""
+    base, _, modifier = display.partition("(")
+    if base in POSTGRES_SQL_NAMES:
+        return POSTGRES_SQL_NAMES[base] + (f"({modifier}" if modifier else "")
+    return display
+
+
 def psycopg_column(engine: str, description) -> Column:
     """A column from psycopg's description alone (Denodo has no usable pg_catalog): the SQL
     name from psycopg's registry of built-in types, an unknown OID named as such."""
@@ -136,8 +153,9 @@ def psycopg_column(engine: str, description) -> Column:
         return column(engine, description.name, "other", f"type OID {description.type_code}",
                       code=description.type_code)
     if info.array_oid == description.type_code:
-        return column(engine, description.name, "array", f"{info.name}[]", code=description.type_code)
-    sql = description.type_display or info.name
+        sql = f"{postgres_sql_name(info.name)}[]"
+        return column(engine, description.name, "array", sql, code=description.type_code)
+    sql = postgres_sql_name(description.type_display or info.name)
     return postgres_column(engine, description.name, description.type_code, fmod, sql, info.name)
 
 
