@@ -103,7 +103,8 @@ def create(pg, kind: str, values: list[str]) -> None:
 def source_values(pg, compare: str, engine: str) -> list:
     expression = {
         "python": "v", "floats": "v", "floats32": "v", "days": "v - date '1970-01-01'",
-        "text": "v::text" if engine == "postgres" else "case when v is not null then format('%s', v) end",  # Denodo: the wire's text
+        # Denodo's path gets the type's output text (inet: '::1' where ::text gives '::1/128')
+        "text": "v::text" if engine == "postgres" else "case when v is not null then format('%s', v) end",
         "micros": "(extract(epoch from v) * 1000000)::bigint",
     }[compare]
     values = [row[0] for row in pg.execute(f"select {expression} from t order by id")]

@@ -19,7 +19,8 @@ INF = float("inf")
 # (declared type, values as sqlite3 stores them, values as they must land)
 CASES = {
     "INTEGER": ("INTEGER", [-(2**63), 2**63 - 1, None], [-(2**63), 2**63 - 1, None]),
-    "REAL": ("REAL", [INF, -INF, 5e-324, 0.1, 1.7976931348623157e308], [INF, -INF, 5e-324, 0.1, 1.7976931348623157e308]),
+    "REAL": ("REAL", [INF, -INF, 5e-324, 0.1, 1.7976931348623157e308],
+             [INF, -INF, 5e-324, 0.1, 1.7976931348623157e308]),
     "TEXT": ("TEXT", ["", None, ALL_CHARACTERS, MEGABYTE_TEXT], ["", None, ALL_CHARACTERS, MEGABYTE_TEXT]),
     "BLOB": ("BLOB", [bytes(range(256)), b"", None], [bytes(range(256)), b"", None]),
     "BOOLEAN": ("BOOLEAN", [0, 1, None], [False, True, None]),

@@ -38,6 +38,7 @@ from orchestration.lib.extractors.sql import (
 )
 from orchestration.lib.extractors.types import (
     Column,
+    Refusal,
     conform,
     mysql_column,
     named_column,
@@ -109,7 +110,7 @@ class ArrowExtractor(Extractor):
                     )
                     for blocks in ranges
                 ))
-            except (KeyboardInterrupt, SystemExit, GeneratorExit):
+            except (KeyboardInterrupt, SystemExit, GeneratorExit, Refusal):
                 raise
             except BaseException as error:  # connectorx reports a value it cannot decode as a panic
                 if not is_transient(error):

@@ -78,7 +78,8 @@ class Described:
                 expressions[c.name] = c.rule.text_sql
             elif c.cast and not c.as_text:  # a PostgreSQL domain, read as its base type
                 expressions[c.name] = f"cast({{c}} as {c.cast})"
-        return cls(schema_of(columns), tuple(c.name for c in columns if c.as_text), tuple(columns), expressions)
+        as_text = tuple(c.name for c in columns if c.as_text)
+        return cls(schema_of(columns), as_text, tuple(columns), expressions)
 
 
 @dataclass(frozen=True)

@@ -188,7 +188,8 @@ POSTGRES_RULES = (
 DENODO_RULES = (
     *_pg_natives(),
     Rule(("numeric:native", "numeric:parsed"), "numeric(p,s), p <= 38", DECIMAL, Travel.PARSED,
-         Limit(PG_NUMERIC_FINITE.cause, "map it in a `query:` of the entry: `cast({c} as varchar)` keeps the text")),
+         Limit(PG_NUMERIC_FINITE.cause,
+               "map it in a `query:` of the entry: `cast({c} as varchar)` keeps the text")),
     Rule(("numeric:text",), "numeric(p,s), p > 38; numeric", "string", Travel.TEXT),
     Rule(("date",), "date", "date32", Travel.PARSED, PYTHON_DATES),
     Rule(("timestamp",), "timestamp", "timestamp[us]", Travel.PARSED, PYTHON_DATES),
