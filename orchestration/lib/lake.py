@@ -38,9 +38,9 @@ from fsspec.implementations.local import LocalFileSystem
 from orchestration.lib.partitions import PARTITION_COLUMN, partition_path, table_glob
 
 TEMP_MARKER = ".tmp-"
-# Parquet layout: row groups of about 32 MiB of Arrow data (bounded memory, few row groups);
+# Parquet layout: row groups of about 16 MiB of Arrow data (bounded memory, few row groups);
 # dictionaries only for text, binary and dates, the columns that usually repeat.
-ROW_GROUP_BYTES = 32 * 2**20
+ROW_GROUP_BYTES = 16 * 2**20
 MAX_ROW_GROUP_ROWS = 8 * 2**20
 DICTIONARY_TYPES = (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary, pa.types.is_date)
 # Options of every blob reader (ours and dbt's, see dbt/profiles.yml): a file is read in one

@@ -228,7 +228,9 @@ def test_denodo_path_pages_by_keyset_on_a_composite_key(pg, pg_database, local_s
     extractor = open_extractor(spec, {}, "test")
     described = extractor.describe(_source("t"))
     batches = list(extractor.batches(ReadRequest(_source("t"), described, primary_key=("a", "b"))))
-    assert [b.num_rows for b in batches] == [7] * 7 + [1]
+    # each full page holds back the rows sharing its last key value (here one row, the key
+    # being unique): the next page starts at that value and reads them again whole
+    assert [b.num_rows for b in batches] == [6] * 8 + [2]
     values = pa.Table.from_batches(batches).column("v").to_pylist()
     assert sorted(values) == list(range(1, 51))
 

@@ -4,15 +4,18 @@ connectorx (Rust) reads PostgreSQL with binary COPY and MySQL with its binary pr
 streams Arrow record batches (`return_type="arrow_stream"`), the fastest reader measured
 here (docs/extraction.md). It cannot bind parameters, so the SQL carries typed literals
 (`sql.bound_literal`), and it hands decimals over as decimal128(38, 10), so every batch is
-cast to the exact schema that the driver's description gave (a lossy cast raises).
-The schema comes from the engine's usual driver: psycopg, pymysql; for SQL Server the
-engine's own `sys.dm_exec_describe_first_result_set`, read through connectorx itself.
+checked and cast to the exact types of the type contract (`contract.py`); a column it cannot
+carry exactly travels as text, cast in the SELECT. The schema comes from the engine's usual
+driver: psycopg (type names from the catalog), pymysql; for SQL Server the engine's own
+`sys.dm_exec_describe_first_result_set`, read through connectorx itself. When connectorx fails
+mid-stream on a value, each column with a known risk is searched for it, so that the error
+names the column and its fix rather than the reader's panic.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pyarrow as pa
 
@@ -21,6 +24,7 @@ from orchestration.lib.extractors.base import (
     Described,
     Extractor,
     ReadRequest,
+    is_transient,
     prefetch,
     source_name,
 )
@@ -33,12 +37,12 @@ from orchestration.lib.extractors.sql import (
     select_sql,
 )
 from orchestration.lib.extractors.types import (
-    MYSQL_BINARY_CHARSET,
+    Column,
+    Refusal,
     conform,
-    mysql_type,
-    named_type,
-    postgres_type,
-    travels_as_text,
+    mysql_column,
+    named_column,
+    postgres_column,
 )
 
 CONNECT_TIMEOUT_S = 15
@@ -48,6 +52,17 @@ SESSION_SETUP = {"mysql": ["set time_zone = '+00:00'"]}  # TIMESTAMP columns rea
 # when each gets at least 32 MiB of heap blocks: below that, the extra connection costs more.
 DEFAULT_STREAMS = 2
 MIN_BLOCKS_PER_STREAM = 4096
+# the SQL name and kind of each column's type (a domain: of its base type), from the catalog
+POSTGRES_TYPES_SQL = """
+select format_type(c.oid, c.fmod), coalesce(b.typname, t.typname), coalesce(b.typtype, t.typtype),
+       coalesce(b.typcategory, t.typcategory), coalesce(b.oid, t.oid),
+       case when b.oid is null then c.fmod else t.typtypmod end,
+       case when b.oid is null then '' else format_type(b.oid, t.typtypmod) end
+from unnest(%s::oid[], %s::int[]) with ordinality as c(oid, fmod, i)
+join pg_type t on t.oid = c.oid
+left join pg_type b on t.typtype = 'd' and b.oid = t.typbasetype
+order by c.i
+"""
 
 
 def mssql_describe_sql(sql: str) -> str:
@@ -75,28 +90,36 @@ class ArrowExtractor(Extractor):
     def describe(self, source: Source) -> Described:
         sql = describe_sql(self.dialect, source)
         with self.errors(f"describing {source_name(source)}"):
-            fields = {
+            columns = {
                 "postgres": self._describe_postgres,
                 "mysql": self._describe_mysql,
                 "mssql": self._describe_mssql,
             }[self.connection.type](sql)
-        schema = pa.schema([(name, kind) for name, (kind, _) in fields.items()])
-        return Described(schema, tuple(name for name, (_, text) in fields.items() if text))
+            return Described.of(columns)
 
     def batches(self, request: ReadRequest) -> Iterator[pa.RecordBatch]:
-        schema = request.described.schema
+        described = request.described
         with self.errors(f"reading {source_name(request.source)}"), self.read_plan(request.source) as plan:
             setup, ranges = plan
-            yield from prefetch(*(
-                self.read_stream(
-                    select_sql(self.dialect, request.source, schema, request.window,
-                               request.described.as_text, blocks),
-                    schema, setup,
-                )
-                for blocks in ranges
-            ))
+            try:
+                yield from prefetch(*(
+                    self.read_stream(
+                        select_sql(self.dialect, request.source, described.schema, request.window,
+                                   described.as_text, blocks, described.expressions),
+                        described.columns or described.schema, setup,
+                    )
+                    for blocks in ranges
+                ))
+            except (KeyboardInterrupt, SystemExit, GeneratorExit, Refusal):
+                raise
+            except BaseException as error:  # connectorx reports a value it cannot decode as a panic
+                if not is_transient(error):
+                    self.diagnose(request)
+                raise
 
-    def read_stream(self, sql: str, schema: pa.Schema, setup: list[str]) -> Iterator[pa.RecordBatch]:
+    def read_stream(
+        self, sql: str, columns: Sequence[Column] | pa.Schema, setup: list[str]
+    ) -> Iterator[pa.RecordBatch]:
         import connectorx
 
         reader = connectorx.read_sql(
@@ -104,7 +127,29 @@ class ArrowExtractor(Extractor):
             pre_execution_query=setup or None,
         )
         for batch in reader:
-            yield conform(batch, schema)
+            yield conform(batch, columns)
+
+    def diagnose(self, request: ReadRequest) -> None:
+        """After the reader failed: raise the refusal of the first column holding a value that
+        its rule's limit describes (one query per such column), if any."""
+        import connectorx
+
+        described = request.described
+        base = select_sql(self.dialect, request.source, described.schema, request.window,
+                          described.as_text, None, described.expressions)
+        for column in described.columns:
+            limit = column.rule.limit
+            if limit is None or not limit.find or column.as_text:
+                continue
+            found = limit.find.replace("{c}", self.dialect.quote(column.name))
+            sql = f"select 1 from ({base}) as {self.dialect.quote('d')} where {found} limit 1"
+            try:
+                rows = connectorx.read_sql(self._url(), sql, return_type="arrow",
+                                           pre_execution_query=SESSION_SETUP.get(self.connection.type))
+            except Exception:
+                return  # the source is not answering: the reader's own error stands
+            if rows.num_rows:
+                raise column.refuse()
 
     @contextlib.contextmanager
     def read_plan(self, source: Source) -> Iterator[tuple[list[str], list[Blocks | None]]]:
@@ -163,9 +208,9 @@ class ArrowExtractor(Extractor):
     def _url(self) -> str:
         return self.credentials.url(URL_SCHEMES[self.connection.type])
 
-    # --- description: name -> (Arrow type, travels as text) ---
+    # --- description: the columns, each with its rule of the type contract ---
 
-    def _describe_postgres(self, sql: str) -> dict[str, tuple[pa.DataType, bool]]:
+    def _describe_postgres(self, sql: str) -> list[Column]:
         import psycopg
 
         c = self.credentials
@@ -174,14 +219,15 @@ class ArrowExtractor(Extractor):
             connect_timeout=CONNECT_TIMEOUT_S, application_name="lakehouse-extract",
         ) as connection:
             description = connection.execute(sql).description
-        fields = {}
-        for column in description:
-            kind = postgres_type(column.name, column.type_code, column.precision, column.scale)
-            unconstrained = column.type_code == 1700 and column.precision is None
-            fields[column.name] = (kind, unconstrained or travels_as_text(kind))
-        return fields
+            types = connection.execute(
+                POSTGRES_TYPES_SQL, ([d.type_code for d in description], [d._fmod for d in description])
+            ).fetchall()
+        return [
+            postgres_column("postgres", d.name, oid, fmod, sql_name, typname, typtype, category, cast)
+            for d, (sql_name, typname, typtype, category, oid, fmod, cast) in zip(description, types)
+        ]
 
-    def _describe_mysql(self, sql: str) -> dict[str, tuple[pa.DataType, bool]]:
+    def _describe_mysql(self, sql: str) -> list[Column]:
         import pymysql
 
         c = self.credentials
@@ -192,24 +238,18 @@ class ArrowExtractor(Extractor):
         try:
             with connection.cursor() as cursor:
                 cursor.execute(sql)
-                columns = cursor._result.fields  # pymysql's field packets: type, length, charset
+                fields = cursor._result.fields  # pymysql's field packets: type, length, flags, charset
         finally:
             connection.close()
-        fields = {}
-        for column in columns:
-            kind = mysql_type(
-                column.name, column.type_code, column.length, column.scale,
-                column.charsetnr == MYSQL_BINARY_CHARSET,
-            )
-            fields[column.name] = (kind, travels_as_text(kind))
-        return fields
+        return [
+            mysql_column(f.name, f.type_code, f.length, f.scale, f.flags, f.charsetnr) for f in fields
+        ]
 
-    def _describe_mssql(self, sql: str) -> dict[str, tuple[pa.DataType, bool]]:
+    def _describe_mssql(self, sql: str) -> list[Column]:
         import connectorx
 
         rows = connectorx.read_sql(self._url(), mssql_describe_sql(sql), return_type="arrow")
-        fields = {}
-        for name, declared in zip(rows.column(0).to_pylist(), rows.column(1).to_pylist()):
-            kind = named_type(name, declared)
-            fields[name] = (kind, travels_as_text(kind))
-        return fields
+        return [
+            named_column("mssql", name, declared)
+            for name, declared in zip(rows.column(0).to_pylist(), rows.column(1).to_pylist())
+        ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import random
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -22,7 +23,7 @@ import pyarrow as pa
 
 from orchestration.lib.connections import ConnectionSpec, Credentials
 from orchestration.lib.extractors.sql import DIALECTS, Source, Window, null_cursor_sql
-from orchestration.lib.extractors.types import UnsupportedType
+from orchestration.lib.extractors.types import Column, Refusal, refused_column, schema_of
 
 BATCH_ROWS = 65_536
 T = TypeVar("T")
@@ -58,10 +59,27 @@ class ExtractError(RuntimeError):
 
 @dataclass(frozen=True)
 class Described:
-    """A source's exact Arrow schema, and the columns that must travel as text to stay exact."""
+    """A source's exact Arrow schema, and its columns with their rules of the type contract."""
 
     schema: pa.Schema
-    as_text: tuple[str, ...] = ()
+    as_text: tuple[str, ...] = ()  # travel as text to stay exact
+    columns: tuple[Column, ...] = ()
+    expressions: dict[str, str] = field(default_factory=dict)  # column -> how the SELECT reads it
+
+    @classmethod
+    def of(cls, columns: Sequence[Column]) -> Described:
+        """The description of `columns`; the first whose type the contract refuses raises."""
+        refused = refused_column(columns)
+        if refused is not None:
+            raise refused
+        expressions = {}
+        for c in columns:
+            if c.as_text and c.rule.text_sql:
+                expressions[c.name] = c.rule.text_sql
+            elif c.cast and not c.as_text:  # a PostgreSQL domain, read as its base type
+                expressions[c.name] = f"cast({{c}} as {c.cast})"
+        as_text = tuple(c.name for c in columns if c.as_text)
+        return cls(schema_of(columns), as_text, tuple(columns), expressions)
 
 
 @dataclass(frozen=True)
@@ -134,6 +152,11 @@ def prefetch(*streams: Iterator[T], depth: int = 2) -> Iterator[T]:
                 slots.get(timeout=0.1)
 
 
+def withhold_values(text: str) -> str:
+    """A Rust panic's message without the value it quotes (`Bytes("...")`, between backticks)."""
+    return re.sub(r"`[^`]*`|\b(?:Bytes|Date|Time|Int|UInt|Float|Double)\([^)]*\)", "…", text)
+
+
 def source_name(source: Source) -> str:
     return f"table {source.table!r}" if source.query is None else "the entry's query"
 
@@ -197,11 +220,8 @@ class Extractor(ABC):
             yield
         except ExtractError:
             raise
-        except UnsupportedType as error:
-            raise ExtractError(
-                f"{self.where}: {error}, which has no exact Arrow type here; cast it in a "
-                "`query:` of the entry (e.g. to text)."
-            ) from None
+        except Refusal as refusal:
+            raise self.refusal(refusal) from None
         except (KeyboardInterrupt, SystemExit, GeneratorExit):
             raise
         except BaseException as error:  # connectorx reports a lost connection as a Rust panic
@@ -211,8 +231,13 @@ class Extractor(ABC):
         # not chained: the driver's exception may hold a URL with the password
         raise failure from None
 
+    def refusal(self, refusal: Refusal) -> ExtractError:
+        return ExtractError(refusal.message(self.where, self.dialect.quote))
+
     def _explain(self, action: str, error: Exception) -> ExtractError:
         text = " ".join(str(error).split()) or type(error).__name__
+        if type(error).__name__ == "PanicException":  # a Rust panic quotes the value it choked on
+            text = withhold_values(text)
         if self.credentials is not None:
             text = self.credentials.redact(text)
         transient = is_transient(error)

@@ -3,7 +3,9 @@
 Denodo speaks the PostgreSQL wire protocol but implements neither binary COPY nor all of
 `pg_catalog`, so it is read with psycopg's simple protocol (client-side parameters), by
 keyset pagination on the primary key, each page ending with the VQL `CONTEXT` clause. The
-schema comes from the RowDescription of a query returning no rows; text arrives whole.
+schema comes from the RowDescription of a query returning no rows; text arrives whole; a
+type psycopg would turn into a Python object that cannot hold every value (dates, JSON,
+arrays) is taken as the text the server sent and parsed by Arrow, or kept as that text.
 DB2 (`ibm_db`, an optional extra) and the embedded default's SQLite files share the loop.
 """
 
@@ -11,8 +13,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -33,23 +33,44 @@ from orchestration.lib.extractors.sql import (
     select_sql,
     vql_context,
 )
-from orchestration.lib.extractors.types import named_type, postgres_type, sqlite_type
+from orchestration.lib.extractors.types import (
+    Column,
+    conform,
+    named_column,
+    psycopg_column,
+    sqlite_column,
+)
 
 CONNECT_TIMEOUT_S = 15
 DENODO_QUERY_TIMEOUT_MS = 900_000
 DENODO_I18N = "us_utc"  # timestamps and decimals in an unambiguous, zone-free form
 
 
-def rows_to_batch(rows: Sequence[tuple], schema: pa.Schema, converters=None) -> pa.RecordBatch:
-    """Fetched rows as one record batch of exactly `schema`."""
-    columns = list(zip(*rows)) or [() for _ in schema]
+def rows_to_batch(rows: Sequence[tuple], columns: Sequence[Column], converters=None) -> pa.RecordBatch:
+    """Fetched rows as one record batch of exactly the columns' types (every limit checked)."""
+    values_by_column = list(zip(*rows)) or [() for _ in columns]
     arrays = []
-    for i, (values, field) in enumerate(zip(columns, schema)):
+    for i, (values, column) in enumerate(zip(values_by_column, columns)):
         convert = converters[i] if converters else None
-        if convert is not None:
-            values = [None if v is None else convert(v) for v in values]
-        arrays.append(pa.array(values, type=field.type))
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+        try:
+            if convert is not None:
+                values = [None if v is None else convert(v) for v in values]
+            arrays.append(pa.array(values, type=column.reader_type))
+        except (pa.ArrowException, ValueError, TypeError, OverflowError):
+            raise column.refuse() from None  # the driver's value is not quoted: it may be personal
+    batch = pa.RecordBatch.from_arrays(arrays, names=[c.name for c in columns])
+    return conform(batch, columns)
+
+
+def trailing_group(rows: Sequence[tuple], positions: Sequence[int]) -> int:
+    """How many rows at the end of `rows` share the key value of the last one."""
+    last = [rows[-1][p] for p in positions]
+    count = 0
+    for row in reversed(rows):
+        if [row[p] for p in positions] != last:
+            break
+        count += 1
+    return count
 
 
 class RowsExtractor(Extractor):
@@ -66,41 +87,61 @@ class RowsExtractor(Extractor):
 
     def converters(self, described: Described) -> list[Callable | None] | None:
         """Per column, what turns a fetched value into one Arrow takes (None: as it is)."""
-        if not described.as_text:
-            return None
-        return [str if name in described.as_text else None for name in described.schema.names]
+        return None
+
+    def prepare(self, cursor, described: Described) -> None:
+        """Set the cursor up to read the described columns (Denodo: which arrive as text)."""
 
     def batches(self, request: ReadRequest) -> Iterator[pa.RecordBatch]:
-        schema = request.described.schema
-        base = select_sql(self.dialect, request.source, schema, request.window)
-        converters = self.converters(request.described)
+        described = request.described
+        columns = described.columns
+        base = select_sql(self.dialect, request.source, described.schema, request.window)
+        converters = self.converters(described)
         with self.errors(f"reading {source_name(request.source)}"):
             connection = self.connect()
             try:
                 cursor = connection.cursor()
+                self.prepare(cursor, described)
                 if not self.keyset:
                     cursor.execute(self.finish(base))
                     while rows := cursor.fetchmany(BATCH_ROWS):
-                        yield rows_to_batch(rows, schema, converters)
+                        yield rows_to_batch(rows, columns, converters)
                     return
-                key = list(request.primary_key)
-                if not key:
-                    raise ExtractError(
-                        f"{self.where}: `primary_key:` is required to page through {self.connection.type}."
-                    )
-                positions = [schema.names.index(k) for k in key]
-                last = None
-                while True:
-                    sql = keyset_page_sql(self.dialect, base, key, last is not None, BATCH_ROWS)
-                    cursor.execute(self.finish(sql), keyset_parameters(last) if last else None)
-                    rows = cursor.fetchall()
-                    if rows:
-                        yield rows_to_batch(rows, schema, converters)
-                    if len(rows) < BATCH_ROWS:
-                        return
-                    last = [rows[-1][p] for p in positions]
+                yield from self.keyset_pages(cursor, base, request, converters)
             finally:
                 connection.close()
+
+    def keyset_pages(self, cursor, base: str, request: ReadRequest, converters) -> Iterator[pa.RecordBatch]:
+        """Pages in primary-key order. A declared key need not be unique: the rows sharing a
+        full page's last key value are held back and read again whole by the next page, which
+        starts at that value (`>=`); one value filling a whole page cannot advance and refuses."""
+        columns = request.described.columns
+        key = list(request.primary_key)
+        if not key:
+            raise ExtractError(
+                f"{self.where}: `primary_key:` is required to page through {self.connection.type}."
+            )
+        positions = [request.described.schema.names.index(k) for k in key]
+        last = None
+        while True:
+            sql = keyset_page_sql(self.dialect, base, key, last is not None, BATCH_ROWS, inclusive=True)
+            cursor.execute(self.finish(sql), keyset_parameters(last) if last else None)
+            rows = cursor.fetchall()
+            if len(rows) < BATCH_ROWS:
+                if rows:
+                    yield rows_to_batch(rows, columns, converters)
+                return
+            held = trailing_group(rows, positions)
+            if held == len(rows):
+                first = columns[positions[0]]
+                names = ", ".join(key)
+                raise ExtractError(
+                    f"{self.where}: column {names} ({first.sql}): {len(rows):,} rows or more share "
+                    "one value of the declared primary key, so keyset pages cannot advance past it.\n"
+                    "Fix: declare a unique `primary_key:` of the entry (a column or a list of columns)."
+                )
+            yield rows_to_batch(rows[: len(rows) - held], columns, converters)
+            last = [rows[-1][p] for p in positions]
 
     def scalar(self, sql: str) -> object:
         with self.errors("counting rows"):
@@ -145,13 +186,15 @@ class DenodoExtractor(RowsExtractor):
                 description = cursor.description
             finally:
                 connection.close()
-            schema = pa.schema([
-                (c.name, postgres_type(c.name, c.type_code, c.precision, c.scale))
-                for c in description
-            ])
-            # an unconstrained numeric keeps its digits as text
-            as_text = [c.name for c in description if c.type_code == 1700 and c.precision is None]
-            return Described(schema, tuple(as_text))
+            return Described.of([psycopg_column("denodo", d) for d in description])
+
+    def prepare(self, cursor, described: Described) -> None:
+        """Columns that travel as text get psycopg's text loader: the server's text, as sent."""
+        from psycopg.types.string import TextLoader
+
+        for column in described.columns:
+            if column.as_text:
+                cursor.adapters.register_loader(column.code, TextLoader)
 
 
 class Db2Extractor(RowsExtractor):
@@ -181,11 +224,13 @@ class Db2Extractor(RowsExtractor):
                     declared = ibm_db.field_type(statement, i)
                     if declared == "decimal":
                         declared = f"decimal({ibm_db.field_precision(statement, i)},{ibm_db.field_scale(statement, i)})"
+                    elif declared == "timestamp":  # fractional digits: more than 6 refuse
+                        declared = f"timestamp({ibm_db.field_scale(statement, i)})"
                     name = ibm_db.fieldsource_name(statement, i)
-                    fields.append((name, named_type(name, declared)))
+                    fields.append(named_column("db2", name, declared))
             finally:
                 connection.close()
-            return Described(pa.schema(fields))
+            return Described.of(fields)
 
 
 class SqliteExtractor(RowsExtractor):
@@ -219,23 +264,17 @@ class SqliteExtractor(RowsExtractor):
                     f"{self.where}: table {source.table!r} does not exist in {self.path.name} "
                     "(check `table:` of the entry)."
                 )
-            return Described(pa.schema([(n, sqlite_type(n, kind)) for n, kind in columns]))
+            return Described.of([sqlite_column(n, kind) for n, kind in columns])
 
     def converters(self, described: Described) -> list[Callable | None]:
-        return [_sqlite_converter(field.type) for field in described.schema]
+        """SQLite hands NUMERIC over as integers or floats: their shortest text is exact, and
+        parsed into the declared decimal it refuses any digit the scale would round."""
+        return [_decimal_text if pa.types.is_decimal(c.arrow) else None for c in described.columns]
 
 
-def _sqlite_converter(kind: pa.DataType) -> Callable | None:
-    """SQLite stores dates as text and NUMERIC as floats: parse them back to exact values."""
-    if pa.types.is_decimal(kind):
-        exponent = Decimal(1).scaleb(-kind.scale)
-        return lambda value: Decimal(str(value)).quantize(exponent)  # shortest repr is exact
-    if pa.types.is_date(kind):
-        return date.fromisoformat
-    if pa.types.is_timestamp(kind):
-        return datetime.fromisoformat
-    if pa.types.is_boolean(kind):
-        return bool
-    return None
-
-
+def _decimal_text(value: object) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, str):
+        return value
+    raise TypeError("not a number")

@@ -126,18 +126,25 @@ def select_sql(
     window: Window | None = None,
     as_text: Sequence[str] = (),
     blocks: Blocks | None = None,
+    expressions: Mapping[str, str] | None = None,
 ) -> str:
     """The SELECT that reads every column of `schema` from `source`, within `window` if any.
 
-    Columns named in `as_text` travel as text (a type the reader cannot carry exactly).
+    Columns named in `as_text` travel as text (a type the reader cannot carry exactly), by
+    the dialect's cast; `expressions` gives a column its own (`{c}` is the quoted column).
     `blocks` (PostgreSQL tables only) restricts the read to a range of the table's heap
     blocks, so that several connections read one table in parallel (a TID range scan)."""
-    columns = ", ".join(
-        f"{dialect.text_cast.format(dialect.quote(n))} as {dialect.quote(n)}"
-        if n in as_text
-        else dialect.quote(n)
-        for n in schema.names
-    )
+    expressions = expressions or {}
+
+    def read(name: str) -> str:
+        quoted = dialect.quote(name)
+        if name in expressions:
+            return f"{expressions[name].replace('{c}', quoted)} as {quoted}"
+        if name in as_text:
+            return f"{dialect.text_cast.format(quoted)} as {quoted}"
+        return quoted
+
+    columns = ", ".join(read(n) for n in schema.names)
     conditions = []
     if window is not None:
         cursor = dialect.quote(window.column)
@@ -161,10 +168,13 @@ def null_cursor_sql(dialect: Dialect, source: Source, column: str) -> str:
     return f"select count(*) from {relation(dialect, source)} where {dialect.quote(column)} is null"
 
 
-def keyset_page_sql(dialect: Dialect, base: str, key: Sequence[str], after: bool, rows: int) -> str:
+def keyset_page_sql(
+    dialect: Dialect, base: str, key: Sequence[str], after: bool, rows: int, inclusive: bool = False
+) -> str:
     """One page of `base` in primary-key order: the first page, or the rows after a key value
-    (bound as parameters, in key order). Spelled with OR/AND rather than row values, which
-    not every engine (Denodo among them) accepts."""
+    (bound as parameters, in key order); `inclusive`: from that key value on, so that rows
+    sharing it are read again whole. Spelled with OR/AND rather than row values, which not
+    every engine (Denodo among them) accepts."""
     quoted = [dialect.quote(k) for k in key]
     if after:  # the statement now has parameters: a literal % must be doubled
         base = base.replace("%", "%%")
@@ -173,7 +183,8 @@ def keyset_page_sql(dialect: Dialect, base: str, key: Sequence[str], after: bool
         terms = []
         for i, column in enumerate(quoted):
             equal = [f"{c} = %s" for c in quoted[:i]]
-            terms.append("(" + " and ".join([*equal, f"{column} > %s"]) + ")")
+            compare = ">=" if inclusive and i == len(quoted) - 1 else ">"
+            terms.append("(" + " and ".join([*equal, f"{column} {compare} %s"]) + ")")
         sql += " where " + " or ".join(terms)
     return f"{sql} order by {', '.join(quoted)} {dialect.limit.format(rows)}"
 
