@@ -38,9 +38,12 @@ def overview(pages: list[st.Page]) -> None:
         return
     with connection:
         for view, view_page in zip(VIEWS, pages):
-            published_at, rows = data.freshness(connection, view.TABLE)
+            data_as_of, published_at, rows = data.freshness(connection, view.TABLE)
             st.page_link(view_page, label=view.TITLE)
-            st.caption(f"`{view.TABLE}` · publiée le {published_at:%d/%m/%Y %H:%M} UTC · {ui.number(rows)} lignes")
+            st.caption(
+                f"`{view.TABLE}` · {ui.described(data_as_of)} · publiée le "
+                f"{published_at:%d/%m/%Y %H:%M} UTC · {ui.number(rows)} lignes"
+            )
 
 
 st.set_page_config(page_title=TITLE, layout="wide")

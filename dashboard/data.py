@@ -7,7 +7,7 @@ publish, and all numbers of one page come from one version of the file.
 
 import os
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -55,9 +55,9 @@ def labels(connection: duckdb.DuckDBPyConnection, sql: str) -> dict:
     return dict(connection.execute(sql).fetchall())
 
 
-def freshness(connection: duckdb.DuckDBPyConnection, table: str) -> tuple[datetime, int]:
-    """When `table` was published, and how many rows it has."""
+def freshness(connection: duckdb.DuckDBPyConnection, table: str) -> tuple[date | None, datetime, int]:
+    """The date `table`'s data describes, when it was published, and how many rows it has."""
     return connection.execute(
-        f"select published_at, row_count from {SCHEMA}.{PUBLISHED} where table_name = $table",
+        f"select data_as_of, published_at, row_count from {SCHEMA}.{PUBLISHED} where table_name = $table",
         {"table": table},
     ).fetchall()[0]

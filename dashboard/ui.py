@@ -30,13 +30,18 @@ def age(published_at: datetime, now: datetime) -> str:
     return f"il y a {minutes // (24 * 60)} jours"
 
 
+def described(data_as_of) -> str:
+    """The date the data describes, as readers say it."""
+    return f"données au {data_as_of:%d/%m/%Y}" if data_as_of else "date des données inconnue"
+
+
 def header(connection, title: str, table: str) -> None:
-    published_at, rows = data.freshness(connection, table)
+    data_as_of, published_at, rows = data.freshness(connection, table)
     st.title(title)
     st.caption(
-        f"Table `{table}` · publiée le {published_at:%d/%m/%Y %H:%M} UTC "
-        f"({age(published_at, datetime.now(timezone.utc))}) · {number(rows)} lignes · "
-        f"[lignage dans Dagster]({data.lineage_url(table)})"
+        f"Table `{table}` · {described(data_as_of)} · publiée le "
+        f"{published_at:%d/%m/%Y %H:%M} UTC ({age(published_at, datetime.now(timezone.utc))}) · "
+        f"{number(rows)} lignes · [lignage dans Dagster]({data.lineage_url(table)})"
     )
 
 

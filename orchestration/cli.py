@@ -25,6 +25,7 @@ from typing import TextIO
 import dagster as dg
 import duckdb
 
+from orchestration.lib.registry import RegistryError
 from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 
@@ -35,6 +36,7 @@ class WindowRun:
 
     results: list = field(default_factory=list)
     stages: list[str] = field(default_factory=list)
+    assets_of_steps: dict[str, str] = field(default_factory=dict)  # a one-asset step -> its asset
 
     @property
     def success(self) -> bool:
@@ -73,10 +75,14 @@ def run_window(
     keys = dg.AssetSelection.from_string(select).resolve(graph) if select else graph.executable_asset_keys
     if not keys:
         raise UsageError(f"SELECT={select!r} matches no asset: e.g. SELECT='key:raw/sport/*'.")
-    instance = instance or dg.DagsterInstance.get()
+    if instance is None:
+        home = os.environ.get("DAGSTER_HOME")
+        if home:  # `make` creates it; a direct call of the command line too
+            Path(home).mkdir(parents=True, exist_ok=True)
+        instance = dg.DagsterInstance.get()
     window = (first, last + timedelta(days=1))
     rewritten: list[tuple[date, date]] = []
-    outcome = WindowRun()
+    outcome = WindowRun(assets_of_steps={"__".join(k.path): k.to_user_string() for k in keys})
     loggers = {"console": {"config": {"log_level": log_level}}}
     for stage in plan_stages(graph, keys):
         job = definitions.resolve_job_def(stage.name)
@@ -223,12 +229,18 @@ def terminal_to_log(path: Path) -> Iterator[TextIO]:
             terminal.close()
 
 
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [""])[0][:300]
+
+
 def failure_blocks(run: WindowRun) -> list[str]:
     """One short block per failed step: what failed, why, and what to fix."""
     blocks = []
     for event in run.all_events:
         if event.event_type_value != "STEP_FAILURE":
             continue
+        asset = run.assets_of_steps.get(event.step_key)
+        what = f"{asset} (step {event.step_key})" if asset else f"step {event.step_key}"
         data = event.event_specific_data
         if data.user_failure_data and data.user_failure_data.description:
             cause = data.user_failure_data.description
@@ -242,7 +254,7 @@ def failure_blocks(run: WindowRun) -> list[str]:
         lines = [line for line in cause.splitlines() if line.strip()]
         if len(lines) > 8:
             lines = lines[:8] + ["(more in the log file)"]
-        blocks.append("\n".join([f"{event.step_key} failed:", *(f"  {line}" for line in lines)]))
+        blocks.append("\n".join([f"{what} failed:", *(f"  {line}" for line in lines)]))
     return blocks
 
 
@@ -283,11 +295,15 @@ def run_command(settings: Settings, first: date, last: date, select: str | None,
     with terminal_to_log(log_path) as terminal:
         try:
             outcome = run_window(settings, first, last, log_level=log_level, select=select, terminal=terminal)
-        except Exception:
+        except (UsageError, SettingsError, RegistryError):
+            raise
+        except Exception as error:
             import traceback
 
             traceback.print_exc()  # into the log file
-            raise
+            print(f"\nThe run could not start: {type(error).__name__}: {_first_line(error)}\n"
+                  f"Full trace: {log_path}", file=sys.stderr)
+            return 1
     if not outcome.success:
         print("", file=sys.stderr)
         for block in failure_blocks(outcome):
@@ -344,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
                     + (f" (and {len(gaps) - 1} more table(s) alike)." if len(gaps) > 1 else ".")
                 )
             return run_command(settings, first, last, args.select, args.log_level)
-    except (SettingsError, UsageError) as error:
+    except (SettingsError, UsageError, RegistryError) as error:
         print(error, file=sys.stderr)
         return 2
     if args.command in ("demo", "summary"):

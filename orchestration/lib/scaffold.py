@@ -2,8 +2,10 @@
 
 `make scaffold TABLE=<system>.<table>` reads the schema of the table's latest published
 partition and writes `dbt/models/stg/<system>/stg_<system>__<entity>.sql` in the staging
-shape of STYLE.md (source, deduplicated or latest snapshot, renamed with columns grouped
-under ids / attributes / dates / audit), plus its entries in the folder's YAML files.
+shape of STYLE.md (source, the latest snapshot or the partitioned facts without exact
+duplicates, renamed with columns grouped under ids / attributes / dates / audit), plus its
+entries in the folder's YAML files. A model over facts is partitioned like them (the dbt config
+event_time / batch_size of orchestration/lib/partitions.py).
 The SQL and YAML are pure functions of the registry entry and the schema, tested exactly.
 """
 
@@ -57,28 +59,31 @@ def column_expression(field: pa.Field) -> str:
 def staging_sql(spec: TableSpec, schema: pa.Schema) -> str:
     """The staging model of `spec`, keeping source column names (rename them as you see fit)."""
     fields = [f for f in schema if f.name != PARTITION_COLUMN]
+    config = ""
     if spec.mode == "snapshot":
         keep_cte = "latest_snapshot"
         keep = (
             "    -- every partition is a full copy of the table: the newest one is its current state\n"
             "    select * from source\n"
-            f"    qualify {PARTITION_COLUMN} = max({PARTITION_COLUMN}) over ()"
+            f"    where {PARTITION_COLUMN} = {{{{ latest_partition('{spec.system}', '{spec.table}') }}}}"
         )
+        audit = f"cast({PARTITION_COLUMN} as date) as extracted_on"
     else:
-        keep_cte = "latest_version"
-        order = f"{spec.cursor} desc, {PARTITION_COLUMN} desc"
+        config = f"{{{{ config(event_time='{PARTITION_COLUMN}', batch_size='{spec.grain}') }}}}\n\n"
+        keep_cte = "deduplicated"
         keep = (
-            "    -- a row changed on several days sits in several partitions: keep its last state\n"
+            "    -- a row sits in the partition of its day only: exact duplicates within it collapse\n"
             "    select * from source\n"
             "    qualify row_number() over (\n"
-            f"        partition by {', '.join(spec.primary_key)}\n"
-            f"        order by {order}\n"
+            f"        partition by {PARTITION_COLUMN}, {', '.join(spec.primary_key)}\n"
+            f"        order by {spec.cursor} desc\n"
             "    ) = 1"
         )
+        audit = f"cast({PARTITION_COLUMN} as date) as {PARTITION_COLUMN}"
     groups: dict[str, list[str]] = {"ids": [], "attributes": [], "dates": [], "audit": []}
     for field in fields:
         groups[column_group(spec, field)].append(f"{column_expression(field)} as {field.name}")
-    groups["audit"].append(f"cast({PARTITION_COLUMN} as date) as extracted_on")
+    groups["audit"].append(audit)
     blocks = [
         f"        -- {name}\n" + "".join(f"        {line},\n" for line in lines)
         for name, lines in groups.items()
@@ -86,7 +91,7 @@ def staging_sql(spec: TableSpec, schema: pa.Schema) -> str:
     ]
     columns = "\n".join(blocks).rstrip(",\n") + "\n"
     return (
-        "with\n\n"
+        f"{config}with\n\n"
         "source as (\n\n"
         f"    select * from {{{{ source('{spec.system}', '{spec.table}') }}}}\n\n"
         "),\n\n"
@@ -106,7 +111,7 @@ def model_entry(spec: TableSpec, model: str, schema: pa.Schema, described: dict[
     columns = []
     for field in schema:
         if field.name == PARTITION_COLUMN:
-            continue
+            continue  # added below, under the name the model gives it
         column = {
             "name": field.name,
             "description": described.get(field.name)
@@ -117,10 +122,13 @@ def model_entry(spec: TableSpec, model: str, schema: pa.Schema, described: dict[
         if field.name in spec.personal_data:
             column["config"] = {"tags": ["personal"]}
         columns.append(column)
-    columns.append({
-        "name": "extracted_on",
-        "description": "Partition of the lake the row comes from.",
-    })
+    if spec.mode == "snapshot":
+        columns.append({"name": "extracted_on", "description": "Day (UTC) the snapshot was taken."})
+    else:
+        columns.append({
+            "name": PARTITION_COLUMN,
+            "description": f"The lake partition of the row: the day of its {spec.partition_by}.",
+        })
     entry = {"name": model, "description": spec.description, "columns": columns}
     if len(spec.primary_key) > 1:
         entry["data_tests"] = [{

@@ -22,7 +22,7 @@ import duckdb
 import pytest
 
 from orchestration.cli import run_window
-from orchestration.defs.publish.serving import publish_serving_file, read_gold
+from orchestration.defs.publish.serving import Published, connect_read_only, publish_serving_file, read_gold
 from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.settings import PROJECT_ROOT, settings_for
 from tests.services import require_service, stop_process_group
@@ -200,6 +200,12 @@ def test_the_home_page_links_every_page_with_its_freshness(built, dashboard, bro
     screenshot(browser, "overview")
     for table in ("gld_culture__operateurs_par_commune", SUBVENTIONS):
         assert table in text
+    # the date the data describes, next to when it was published
+    with connect_read_only(built.serving.path) as connection:
+        [(last_day,)] = connection.execute(
+            f"select data_as_of from gld._published where table_name = '{SUBVENTIONS}'"
+        ).fetchall()
+    assert f"données au {last_day:%d/%m/%Y}" in text
 
 
 def test_republishing_while_the_dashboard_is_open_neither_blocks_nor_breaks_it(
@@ -210,8 +216,11 @@ def test_republishing_while_the_dashboard_is_open_neither_blocks_nor_breaks_it(
     path = built.serving.path
     tables = read_gold(built.duckdb_path, GOLD_TABLES)
     halved = tables[SUBVENTIONS].slice(0, tables[SUBVENTIONS].num_rows // 2)
+    now = datetime.now(timezone.utc)
     started = time.monotonic()
-    publish_serving_file(path, {**tables, SUBVENTIONS: halved}, datetime.now(timezone.utc))
+    publish_serving_file(path, {
+        name: Published(table, now, None) for name, table in {**tables, SUBVENTIONS: halved}.items()
+    })
     assert time.monotonic() - started < 10, "publishing waited for the open dashboard"
 
     paid = sum(halved.column("paid_amount").to_pylist())

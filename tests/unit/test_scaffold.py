@@ -31,7 +31,9 @@ SCHEMA = pa.schema([
     ("partition_date", pa.date32()),
 ])
 
-EXPECTED_SQL = """with
+EXPECTED_SQL = """{{ config(event_time='partition_date', batch_size='day') }}
+
+with
 
 source as (
 
@@ -39,13 +41,13 @@ source as (
 
 ),
 
-latest_version as (
+deduplicated as (
 
-    -- a row changed on several days sits in several partitions: keep its last state
+    -- a row sits in the partition of its day only: exact duplicates within it collapse
     select * from source
     qualify row_number() over (
-        partition by id_licence
-        order by updated_at desc, partition_date desc
+        partition by partition_date, id_licence
+        order by updated_at desc
     ) = 1
 
 ),
@@ -67,9 +69,9 @@ renamed as (
 
         -- audit
         cast(updated_at as timestamptz) as updated_at,
-        cast(partition_date as date) as extracted_on
+        cast(partition_date as date) as partition_date
 
-    from latest_version
+    from deduplicated
 
 )
 
@@ -89,9 +91,11 @@ def test_scaffolded_sql_passes_the_project_lint():
     assert [v.desc() for v in result.get_violations()] == []
 
 
-def test_snapshot_keeps_the_latest_partition():
+def test_snapshot_keeps_the_latest_partition_and_is_not_partitioned():
     snapshot = TableSpec(**{**SPEC.__dict__, "mode": "snapshot", "cursor": None})
-    assert "qualify partition_date = max(partition_date) over ()" in staging_sql(snapshot, SCHEMA)
+    sql = staging_sql(snapshot, SCHEMA)
+    assert "where partition_date = {{ latest_partition('sport', 'licence') }}" in sql
+    assert "config(" not in sql and "cast(partition_date as date) as extracted_on" in sql
 
 
 def test_scaffold_writes_model_and_yaml_keeping_comments(tmp_path: Path):
@@ -122,7 +126,7 @@ def test_scaffold_writes_model_and_yaml_keeping_comments(tmp_path: Path):
     assert columns["id_licence"]["data_tests"] == ["not_null", "unique"]
     assert columns["annee_naissance"]["config"] == {"tags": ["personal"]}
     assert all(c["description"] for c in columns.values())
-    assert "partition_date" not in columns and "extracted_on" in columns
+    assert "partition_date" in columns and "extracted_on" not in columns
 
 
 def test_scaffold_refuses_to_overwrite(tmp_path: Path):

@@ -11,7 +11,7 @@ run lands a full copy under the day it was taken. The asset wraps `ingest`.
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -180,12 +180,7 @@ def changed_days(extractor, spec: TableSpec, described, start: date, end: date) 
     """How many rows changed (by the cursor) in the run's window and its lookback fall on each
     day of the partition column: the partitions those changes must rewrite."""
     first, last = change_window(spec, start, end, HISTORY_START)
-    columns = list(dict.fromkeys([*spec.primary_key, spec.partition_by, spec.cursor]))
-    projection = replace(
-        described,
-        schema=pa.schema([described.schema.field(c) for c in columns]),
-        as_text=tuple(c for c in described.as_text if c in columns),
-    )
+    projection = described.project([*spec.primary_key, spec.partition_by, spec.cursor])
     request = ReadRequest(spec.source, projection, Window(spec.cursor, first, last), spec.primary_key)
     counts: dict[date, int] = {}
     for batch in extractor.batches(request):

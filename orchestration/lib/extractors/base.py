@@ -81,6 +81,17 @@ class Described:
         as_text = tuple(c.name for c in columns if c.as_text)
         return cls(schema_of(columns), as_text, tuple(columns), expressions)
 
+    def project(self, names: Sequence[str]) -> Described:
+        """The description of the columns `names` only, in the source's order (a read of a few
+        columns, such as the days that changed rows fall on)."""
+        keep = [n for n in self.schema.names if n in set(names)]
+        return Described(
+            pa.schema([self.schema.field(n) for n in keep]),
+            tuple(n for n in self.as_text if n in keep),
+            tuple(c for c in self.columns if c.name in keep),
+            {n: e for n, e in self.expressions.items() if n in keep},
+        )
+
 
 @dataclass(frozen=True)
 class ReadRequest:
