@@ -13,7 +13,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PYTHONWARNINGS := ignore::Warning
 SQL_PATHS := dbt/models dbt/tests macros
 
-.PHONY: help install sample manifest demo run scaffold dev dashboard test lint fix docs bench clean
+.PHONY: help install sample manifest demo run scaffold dev dashboard test test-fast lint fix docs bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ $(DAGSTER_HOME)/dagster.yaml:
 
 test: manifest ## the whole test suite (unit, integration, end to end)
 	$(RUN) pytest
+
+test-fast: manifest ## the fast tier for the edit-test loop: unit, definitions, conventions (< 1 min)
+	$(RUN) pytest tests/unit tests/test_definitions.py tests/test_definitions_snapshot.py tests/test_conventions.py
 
 lint: manifest ## sqlfluff over every dbt model, test and macro, then the project's conventions
 	$(RUN) sqlfluff lint $(SQL_PATHS)

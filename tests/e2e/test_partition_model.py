@@ -166,10 +166,11 @@ def test_rows_inserted_or_updated_inside_the_lookback_reach_gold_with_the_next_d
 def test_a_publication_takes_from_the_warehouse_only_what_its_run_built(landed_until_20_february):
     settings, _, instance = landed_until_20_february
     january = published(settings)["gld_culture__subventions_mensuelles"][1]
-    # a January figure changed in the warehouse by something no run audited
+    # a January figure changed in the warehouse by something no run audited (a figure no check
+    # covers: a paid amount would fail the check against the payments, and stop the run)
     with duckdb.connect(str(settings.duckdb_path)) as connection:
         connection.execute(
-            "update gld.gld_culture__subventions_mensuelles set paid_amount = paid_amount + 1 "
+            "update gld.gld_culture__subventions_mensuelles set requested_amount = requested_amount + 1 "
             "where month = '2026-01-01'"
         )
     assert run_window(settings, date(2026, 2, 21), date(2026, 2, 21), instance=instance).success
