@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='window',
-        event_time='month',
-        batch_size='month',
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', event_time='month', batch_size='month') }}
 
 with
 

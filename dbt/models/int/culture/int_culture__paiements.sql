@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='window',
-        event_time='partition_date',
-        batch_size='day',
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', event_time='partition_date', batch_size='day') }}
 
 with
 
