@@ -87,9 +87,11 @@ def test_windows_in_any_order_give_the_tables_of_one_run_and_an_old_window_rolls
     assert gold_tables(settings.serving.path) == gold_tables(full_history.serving.path)
 
 
-@pytest.fixture
-def landed_until_20_february(tmp_path):
-    settings = settings_for("local", data_dir=tmp_path / "data")
+@pytest.fixture(scope="module")
+def landed_until_20_february(tmp_path_factory):
+    """History landed up to 20 February; the tests below continue from it, in order (each runs
+    the 21st, which a re-run replaces exactly)."""
+    settings = settings_for("local", data_dir=tmp_path_factory.mktemp("landed"))
     paths = generate(settings.sample_dir, SAMPLE)
     instance = dg.DagsterInstance.ephemeral()
     assert run_window(settings, SAMPLE_START, date(2026, 2, 20), instance=instance).success

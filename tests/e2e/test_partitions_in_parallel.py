@@ -62,7 +62,7 @@ def test_four_partitions_in_parallel_never_fail_on_the_warehouse_lock(tmp_path: 
 
 def test_backfill_in_one_run_equals_partitions_one_by_one(tmp_path: Path):
     instance = dg.DagsterInstance.ephemeral()
-    last = FIRST + timedelta(days=3)
+    last = FIRST + timedelta(days=1)
     one_run = settings_for("local", data_dir=tmp_path / "one_run")
     by_partition = settings_for("local", data_dir=tmp_path / "by_partition")
     for settings in (one_run, by_partition):
