@@ -275,7 +275,7 @@ def timed_run(settings: Settings, instance: dg.DagsterInstance, first: date, las
     records = instance.get_run_records(dg.RunsFilter(
         created_after=datetime.fromtimestamp(spawned, timezone.utc)), ascending=True)
     timing.until_first_run = records[0].create_timestamp.timestamp() - spawned
-    boundary = spawned
+    boundary = None  # a stage runs from the end of the previous one (the first: its first step)
     for record in records:
         stage, run_id = record.dagster_run.job_name, record.dagster_run.run_id
         timing.run_ids.append(run_id)
@@ -286,8 +286,9 @@ def timed_run(settings: Settings, instance: dg.DagsterInstance, first: date, las
                 continue
             if event.event_type == dg.DagsterEventType.STEP_START:
                 starts[event.step_key] = entry.timestamp
-                if not timing.before_first_step:
+                if boundary is None:
                     timing.before_first_step = entry.timestamp - spawned
+                    boundary = entry.timestamp
             elif event.event_type == dg.DagsterEventType.STEP_SUCCESS:
                 steps[event.step_key] = entry.timestamp - starts[event.step_key]
             elif event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
@@ -454,9 +455,9 @@ def print_history(history: History) -> None:
           f"before the first step {before:.1f} s; dbt parse {', '.join(sorted(parse))}", flush=True)
 
 
-def print_table(histories: list[History], backfill: Backfill | None) -> None:
+def print_histories(histories: list[History]) -> None:
     base = next((h for h in histories if h.days == 30), histories[0])
-    width = 10
+    width = 12
     header = "".join(f"{f'{h.days} d':>{width}}" for h in histories)
     print(f"\n-- next-day run after N days of history at {RATE}x (median of {len(base.runs)} runs; "
           "2 shared cores, noisy)")
@@ -477,26 +478,33 @@ def print_table(histories: list[History], backfill: Backfill | None) -> None:
             if step in base.runs[0].dbt_elapsed:
                 row("    of which dbt's own elapsed time", [
                     f"{h.median_of(lambda t: t.dbt_elapsed.get(step, 0)):.2f}" for h in histories])
-        row("  stage overhead (stage - its steps)", [
+        row("  not in a step (stage - its steps)", [
             f"{h.median_of(lambda t: t.stages.get(stage, 0) - sum(t.steps[stage].values())):.2f}"
             for h in histories])
+    row("after the last stage (process exit), s", [
+        f"{h.median_of(lambda t: t.wall - t.before_first_step - sum(t.stages.values())):.1f}" for h in histories])
     last = histories[-1]
     nodes = sorted(last.runs[0].dbt_nodes, key=lambda n: -last.median_of(lambda t: t.dbt_nodes.get(n, 0)))
     print(f"dbt nodes, s (the 12 slowest at {last.days} days)")
     for node in nodes[:12]:
         row(f"  {node[:42]}", [f"{h.median_of(lambda t: t.dbt_nodes.get(node, 0)):.2f}" for h in histories])
-    row("history rows (requests + payments + affiliations)", [f"{sum(h.rows.values()):,}" for h in histories])
-    if backfill is not None:
-        timing = backfill.timing
-        facts = sum(n for t, n in backfill.rows.items() if t.split(".")[1] in FACTS)
-        print(f"\n-- backfill of a year at {RATE}x in one run_window (1 run)")
-        print(f"{timing.wall:.0f} s for {facts:,} fact rows ({', '.join(f'{n:,} {t}' for t, n in backfill.rows.items())}); "
-              f"before: {BACKFILL_BEFORE:.0f} s, ratio {timing.wall / BACKFILL_BEFORE:.2f} (target <= 0.33); "
-              f"sample generated in {backfill.generate_seconds:.0f} s (not counted)")
-        for stage, seconds in timing.stages.items():
-            steps = ", ".join(f"{s} {v:.0f}" for s, v in sorted(timing.steps[stage].items(), key=lambda i: -i[1]))
-            print(f"  stage {stage} {seconds:.0f} s: {steps}")
-        print(f"  before the first step {timing.before_first_step:.1f} s")
+    row("history fact rows", [f"{sum(h.rows.values()):,}" for h in histories])
+
+
+def print_backfill(backfill: Backfill) -> None:
+    timing = backfill.timing
+    facts = sum(n for t, n in backfill.rows.items() if t.split(".")[1] in FACTS)
+    print(f"\n-- backfill of a year at {RATE}x in one run (1 run)")
+    print(f"{timing.wall:.0f} s for {facts:,} fact rows; before: {BACKFILL_BEFORE:.0f} s, ratio "
+          f"{timing.wall / BACKFILL_BEFORE:.2f} (target <= 0.33); sample generated in "
+          f"{backfill.generate_seconds:.0f} s (not counted)")
+    print(f"  rows landed: {', '.join(f'{n:,} {t}' for t, n in backfill.rows.items())}")
+    print(f"  before the first step {timing.before_first_step:.1f} s")
+    for stage, seconds in timing.stages.items():
+        steps = ", ".join(f"{s} {v:.0f}" for s, v in sorted(timing.steps[stage].items(), key=lambda i: -i[1]))
+        print(f"  stage {stage} {seconds:.0f} s: {steps}")
+    slowest = sorted(timing.dbt_nodes.items(), key=lambda i: -i[1])[:8]
+    print(f"  slowest dbt nodes: {', '.join(f'{n} {v:.1f}' for n, v in slowest)}")
 
 
 @contextlib.contextmanager
@@ -511,14 +519,16 @@ def scratch() -> Iterator[Path]:
 
 
 def main() -> None:
-    days_list = [int(d) for d in os.environ.get("BENCH_SCALE_DAYS", "30,365").split(",")]
+    days_list = [int(d) for d in os.environ.get("BENCH_SCALE_DAYS", "30,365").split(",") if d.strip()]
     repeats = int(os.environ.get("BENCH_REPEATS", "3"))
     histories = []
     with scratch() as root:
         reference = root / "reference"
-        generate(reference, REFERENCE)  # the reference tables; the fact rows are replaced
-        print(f"-- next-day run after {', '.join(map(str, days_list))} days of history at {RATE}x "
-              f"({PER_DAY['demande']:,} requests and {PER_DAY['affiliation']:,} affiliations a day)", flush=True)
+        if days_list:
+            generate(reference, REFERENCE)  # the reference tables; the fact rows are replaced
+            print(f"-- next-day run after {', '.join(map(str, days_list))} days of history at {RATE}x "
+                  f"({PER_DAY['demande']:,} requests and {PER_DAY['affiliation']:,} affiliations a day)",
+                  flush=True)
         for days in days_list:
             directory = root / f"history-{days}"
             shutil.rmtree(directory, ignore_errors=True)
@@ -532,7 +542,10 @@ def main() -> None:
             directory = root / "backfill"
             shutil.rmtree(directory, ignore_errors=True)
             backfill = backfill_year(directory)
-        print_table(histories, backfill)
+    if histories:
+        print_histories(histories)
+    if backfill is not None:
+        print_backfill(backfill)
 
 
 if __name__ == "__main__":

@@ -188,3 +188,35 @@ def test_the_daily_layers_read_only_the_partitions_of_their_window(full_history)
         ).fetchall()[0][1]
     files = next(line for line in plan.splitlines() if "Scanning Files" in line)
     assert "Scanning Files: 2/90" in files, files
+
+
+def test_in_production_a_daily_run_is_followed_by_the_months_it_touched(landed_until_20_february):
+    """The schedule runs `daily`; when it succeeds, the sensor asks for `monthly` over the months
+    of every partition the daily run wrote, a late January payment's month included."""
+    from orchestration.definitions import build_definitions
+
+    settings, source, instance = landed_until_20_february
+    with sqlite3.connect(source) as connection:  # paid on 30 January, recorded on 20 February
+        request = connection.execute(
+            "select id_demande from demande where statut = 'acceptee' and soumise_le < '2026-01-20' limit 1"
+        ).fetchone()[0]
+        connection.execute(
+            "insert into paiement values (99002, ?, '10.00', '2026-01-30', '2026-02-20 18:00:00+00:00')",
+            (request,),
+        )
+    connection.close()
+    definitions = build_definitions(settings)
+    daily = definitions.resolve_job_def("daily").execute_in_process(
+        partition_key="2026-02-21", instance=instance
+    )
+    assert daily.success
+    sensor = definitions.get_repository_def().get_sensor_def("next_stage_sensor")
+    context = dg.build_run_status_sensor_context(
+        sensor_name=sensor.name, dagster_event=daily.get_run_success_event(),
+        dagster_instance=instance, dagster_run=daily.dagster_run,
+        repository_def=definitions.get_repository_def(),
+    )
+    request = sensor(context)
+    assert request.job_name == "monthly"
+    assert (request.tags["dagster/asset_partition_range_start"],
+            request.tags["dagster/asset_partition_range_end"]) == ("2026-01-01", "2026-02-01")
