@@ -1,19 +1,17 @@
-"""Orchestration costs: loading definitions, partition runs against history, run overhead.
+"""Orchestration costs: loading definitions.
 
-1. Time to build the Dagster definitions from a dbt manifest, per model, for a generated
-   project of 1,000 models and for the real project, next to `dbt parse` of the same project.
-2. One partition's run after 30 days of history vs after 365 days (same rows per day): the
-   cost should follow the partition, not the history (target ratio <= 1.2).
-3. Run overhead: a partition run's wall time minus the sum of its steps' compute time.
+Time to build the Dagster definitions from a dbt manifest, per model, for a generated project
+of 1,000 models and for the real project, next to `dbt parse` of the same project.
+
+A partition's run against 30 and 365 days of history and its overhead, measured here before,
+are measured by bench_scale.py (`make bench BENCH=scale`): the next day's run after 30, 365
+and 3,650 days at 100x, with the time before its first step and of each step.
 """
 
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -102,44 +100,8 @@ def bench_definitions() -> None:
             )
 
 
-def bench_history() -> None:
-    from orchestration.cli import run_window
-    from orchestration.lib.sample_data import SAMPLE_START, SampleSpec, generate
-    from orchestration.settings import settings_for
-
-    print("-- one partition's run after 30 vs 365 days of history (same rows per day)")
-    instance = dg.DagsterInstance.ephemeral()
-    medians, overheads = {}, {}
-    for days in (30, 365):
-        with tempfile.TemporaryDirectory() as scratch:
-            settings = settings_for("local", data_dir=Path(scratch))
-            generate(settings.sample_dir, SampleSpec(scale=days / 90, days=days))
-            last = SAMPLE_START + timedelta(days=days - 1)
-            assert run_window(settings, SAMPLE_START, last, instance=instance, log_level="ERROR").success
-            runs = []
-            for _ in range(REPEATS):
-                started = time.perf_counter()
-                result = run_window(settings, last, last, instance=instance, log_level="ERROR")
-                wall = time.perf_counter() - started
-                assert result.success
-                compute = sum(
-                    e.event_specific_data.duration_ms / 1000
-                    for e in result.all_events
-                    if e.event_type == dg.DagsterEventType.STEP_SUCCESS
-                )
-                runs.append((wall, wall - compute))
-            medians[days] = statistics.median(w for w, _ in runs)
-            overheads[days] = statistics.median(o for _, o in runs)
-            print(
-                f"history {days:3d} days  partition run median {medians[days]:6.2f} s  "
-                f"overhead (wall - steps) {overheads[days]:5.2f} s  runs {[round(w, 2) for w, _ in runs]}"
-            )
-    print(f"365 days / 30 days = {medians[365] / medians[30]:.2f}x (target <= 1.2)")
-
-
 def main() -> None:
     bench_definitions()
-    bench_history()
 
 
 if __name__ == "__main__":
