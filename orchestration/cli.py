@@ -382,15 +382,15 @@ def scaffold_staging_model(settings: Settings, name: str, entity: str | None) ->
         print(f"{name} is not in {REGISTRY_PATH}: add its entry there first.", file=sys.stderr)
         return 2
     lake = settings.open_lake()
-    days = lake.partition_days(spec.system, spec.table)
-    if not days:
+    newest = lake.newest_partition(spec.system, spec.table)
+    if newest is None:
         print(
             f"{name} has no partition in the lake yet: land it first, e.g. "
             f"`make run FROM=2026-01-01 SELECT='key:raw/{spec.system}/{spec.table}'`.",
             file=sys.stderr,
         )
         return 2
-    schema = pq.read_schema(lake.partition_path(spec.system, spec.table, days[-1]), filesystem=lake.fs)
+    schema = pq.read_schema(lake.partition_path(spec.system, spec.table, newest), filesystem=lake.fs)
     try:
         written = scaffold(spec, schema, PROJECT_ROOT / "dbt" / "models", entity)
     except ScaffoldError as error:

@@ -246,6 +246,22 @@ class Lake:
             parts.append(part.append_column(PARTITION_COLUMN, pa.array([day] * len(part), pa.date32())))
         return pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})
 
+    def newest_partition(self, system: str, table: str) -> date | None:
+        """The day of a table's newest published partition, from one listing of its folder (not
+        a glob of every partition's file: a long history lists as fast as a short one)."""
+        try:
+            names = self.fs.ls(f"{self._fs_root}/{system}/{table}", detail=False)
+        except FileNotFoundError:
+            return None
+        prefix = f"{PARTITION_COLUMN}="
+        days = sorted(
+            (date.fromisoformat(n.rstrip("/").rsplit("/", 1)[-1][len(prefix):])
+             for n in names if n.rstrip("/").rsplit("/", 1)[-1].startswith(prefix)),
+            reverse=True,
+        )
+        # a folder whose file is not published yet (a first write in progress) does not count
+        return next((d for d in days if self.fs.exists(self.partition_path(system, table, d))), None)
+
     def partition_days(self, system: str, table: str) -> list[date]:
         files = self.fs.glob(table_glob(self._fs_root, system, table))
         return sorted(date.fromisoformat(f.split("=")[-1].split("/")[0]) for f in files)

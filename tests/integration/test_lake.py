@@ -82,3 +82,15 @@ def test_a_concurrent_writer_s_temporary_file_is_not_taken_for_a_leftover(tmp_pa
     lake.publish_partition("s", "t", DAY, SCHEMA, batches(3))  # its writer is gone now
     assert not in_flight.exists()
     assert lake.read_table("s", "t").column("id").to_pylist() == [3]
+
+
+def test_the_newest_partition_is_the_newest_published_one(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    assert lake.newest_partition("s", "t") is None
+    lake.publish_partition("s", "t", DAY, SCHEMA, batches(1))
+    lake.publish_partition("s", "t", date(2026, 1, 3), SCHEMA, batches(2))
+    # a later day whose first write is still in progress: its folder holds no data.parquet yet
+    (tmp_path / "lake/s/t/partition_date=2026-01-09").mkdir()
+    (tmp_path / "lake/s/t/partition_date=2026-01-09/data.parquet.tmp-0123").write_bytes(b"")
+    assert lake.newest_partition("s", "t") == DAY
+    assert lake.partition_days("s", "t") == [date(2026, 1, 3), DAY]

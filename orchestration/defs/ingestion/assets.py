@@ -63,10 +63,10 @@ def table_schema(schema: pa.Schema) -> dg.TableSchema:
 
 
 def last_published_schema(lake: Lake, spec: TableSpec) -> pa.Schema | None:
-    days = lake.partition_days(spec.system, spec.table)
-    if not days:
+    newest = lake.newest_partition(spec.system, spec.table)
+    if newest is None:
         return None
-    return pq.read_schema(lake.partition_path(spec.system, spec.table, days[-1]), filesystem=lake.fs)
+    return pq.read_schema(lake.partition_path(spec.system, spec.table, newest), filesystem=lake.fs)
 
 
 def duplicate_keys(lake: Lake, spec: TableSpec, days: list[date]) -> int:

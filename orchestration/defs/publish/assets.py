@@ -111,7 +111,7 @@ def upstream_sources(manifest: Manifest, unique_id: str) -> set[tuple[str, str]]
 def data_as_of(lake: Lake, sources: set[tuple[str, str]]) -> date | None:
     """The date a table's data describes: the newest partition of each table it reads (the
     last day landed of a fact table, the day a snapshot was taken), the oldest of those."""
-    newest = [days[-1] for days in (lake.partition_days(s, t) for s, t in sorted(sources)) if days]
+    newest = [day for day in (lake.newest_partition(s, t) for s, t in sorted(sources)) if day]
     return min(newest) if newest else None
 
 
