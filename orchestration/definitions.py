@@ -154,7 +154,11 @@ def next_stage_sensor(stages: list[Stage], jobs: list) -> dg.RunStatusSensorDefi
         ).records
         graph = context.repository_def.asset_graph
         rewritten = rewritten_windows(materialized_partitions(records), graph)
-        partition_range = stage_range(following, window or rewritten[0], rewritten) if rewritten or window else None
+        partition_range = None
+        if following.partitions_def is not None:
+            if window is None and not rewritten:
+                return dg.SkipReason(f"Run {run.run_id} wrote no partition: nothing for {following.name}.")
+            partition_range = stage_range(following, window or rewritten[0], rewritten)
         return dg.RunRequest(
             run_key=f"{run.run_id}-{following.name}",
             job_name=following.name,
