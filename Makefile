@@ -29,19 +29,19 @@ manifest: install ## parse the dbt project into target/manifest.json (Dagster lo
 	$(RUN) dbt parse --quiet --project-dir . --profiles-dir dbt
 
 sample: install ## generate the sample sources (SQLite) under data/sample
-	$(RUN) python -m orchestration.cli sample
+	$(RUN) python -m orchestration.demo.cli sample
 
 demo: manifest $(DAGSTER_HOME)/dagster.yaml ## run the whole pipeline on the embedded default and print the gold tables
-	$(RUN) python -m orchestration.cli demo
+	$(RUN) python -m orchestration.demo.cli demo
 
 run: manifest $(DAGSTER_HOME)/dagster.yaml ## materialise the days FROM[..TO] (SELECT='key:raw/sport/*' to narrow)
-	$(RUN) python -m orchestration.cli run --from '$(FROM)' --to '$(TO)' $(if $(SELECT),--select '$(SELECT)')
+	$(RUN) python -m orchestration.platform.cli run --from '$(FROM)' --to '$(TO)' $(if $(SELECT),--select '$(SELECT)')
 
 scaffold: install ## write the staging model of a landed table: make scaffold TABLE=<system>.<table>
-	$(RUN) python -m orchestration.cli scaffold $(TABLE) $(if $(ENTITY),--entity $(ENTITY))
+	$(RUN) python -m orchestration.platform.cli scaffold $(TABLE) $(if $(ENTITY),--entity $(ENTITY))
 
 dev: manifest $(DAGSTER_HOME)/dagster.yaml ## dagster dev with the full asset graph on http://127.0.0.1:3000
-	$(RUN) dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	$(RUN) dagster dev -m orchestration.platform.definitions -h 127.0.0.1 -p 3000
 
 dashboard: install ## the dashboard of the gold tables on http://127.0.0.1:8501 (after make demo)
 	$(RUN) python -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 \
@@ -59,13 +59,13 @@ test-fast: manifest ## the fast tier for the edit-test loop: unit, definitions, 
 
 lint: manifest ## sqlfluff over every dbt model, test and macro, then the project's conventions
 	$(RUN) sqlfluff lint $(SQL_PATHS)
-	$(RUN) python -m orchestration.lib.conventions
+	$(RUN) python -m orchestration.platform.conventions
 
 fix: install ## let sqlfluff fix what it can
 	$(RUN) sqlfluff fix $(SQL_PATHS)
 
 docs: manifest ## build the dbt documentation site (run make demo first for row-level details)
-	$(RUN) python -m orchestration.cli docs
+	$(RUN) python -m orchestration.platform.cli docs
 
 bench: manifest ## benchmarks: our code against its peers, same run, ratios (BENCH=name to pick)
 	$(RUN) python -m benchmarks $(BENCH)

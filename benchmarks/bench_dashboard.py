@@ -18,10 +18,10 @@ import duckdb
 
 from dashboard import data
 from dashboard.views import sport_affiliations as page
-from orchestration.cli import run_window
-from orchestration.defs.publish.serving import connect_read_only, gold_parquet_path
-from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
-from orchestration.settings import settings_for
+from orchestration.platform.cli import run_window
+from orchestration.platform.serving import connect_read_only, gold_parquet_path
+from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
+from orchestration.platform.settings import settings_for
 
 SCALE = float(os.environ.get("BENCH_DASHBOARD_SCALE", "10"))
 REPEATS = 30

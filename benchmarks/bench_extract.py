@@ -44,9 +44,9 @@ print(json.dumps({"seconds": time.monotonic() - started, "rows": globals().get("
 """
 OURS = """
 from datetime import date
-from orchestration.lib.connections import ConnectionSpec
-from orchestration.lib.extractors import ReadRequest, Source, open_extractor
-from orchestration.lib.lake import Lake
+from orchestration.platform.connections import ConnectionSpec
+from orchestration.platform.extractors import ReadRequest, Source, open_extractor
+from orchestration.platform.lake import Lake
 started = time.monotonic()
 spec = ConnectionSpec("bench", args["engine"], args["connection"])
 extractor = open_extractor(spec, {}, "bench")

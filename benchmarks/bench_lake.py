@@ -6,7 +6,7 @@
    adlfs with whole-file downloads) and through DuckDB's azure extension
    (duckdb==1.5.5 + duckdb-extension-azure in a throwaway `uv run`, as this repo pins duckdb 2).
 2. A full `dbt build` over the lake on Azurite vs over the local lake.
-Prints medians and ratios. Needs Azurite (`python -m tests.azurite install`) and `uv`.
+Prints medians and ratios. Needs Azurite (`python -m orchestration.demo.azurite install`) and `uv`.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ import fsspec
 import pyarrow as pa
 
 from benchmarks import median_seconds
-from orchestration.lib.lake import SNAPSHOT_READS, Lake
-from orchestration.lib.lake_reads import PinnedBlobFileSystem
-from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
-from orchestration.settings import PROJECT_ROOT, lake_credentials, settings_for
-from tests.azurite import Azurite, executable
+from orchestration.platform.lake import SNAPSHOT_READS, Lake
+from orchestration.platform.lake_reads import PinnedBlobFileSystem
+from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
+from orchestration.platform.settings import PROJECT_ROOT, lake_credentials, settings_for
+from orchestration.demo.azurite import Azurite, executable
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 REPEAT = 3
@@ -118,7 +118,7 @@ def dbt_build_seconds(settings, environ: dict[str, str]) -> float:
 
 def main() -> None:
     if not executable():
-        print("Azurite is not installed: python -m tests.azurite install")
+        print("Azurite is not installed: python -m orchestration.demo.azurite install")
         return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -134,7 +134,7 @@ def run(tmp: Path, service: Azurite) -> None:
 
     import dagster as dg
 
-    from orchestration.cli import run_window
+    from orchestration.platform.cli import run_window
 
     local_settings = settings_for("local", data_dir=tmp / "local")
     generate(local_settings.sample_dir, SampleSpec(scale=SCALE))

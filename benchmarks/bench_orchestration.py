@@ -64,8 +64,8 @@ def dbt_parse(project: Path, profiles: Path) -> None:
 def load_definitions(project_dir: Path, profiles_dir: Path) -> int:
     from dagster_dbt import DbtProject, dbt_assets
 
-    from orchestration.lib.dbt_translator import LakehouseTranslator
-    from orchestration.lib.partitions import DAILY
+    from orchestration.platform.dbt_translator import LakehouseTranslator
+    from orchestration.platform.partitions import DAILY
 
     project = DbtProject(project_dir=project_dir, profiles_dir=profiles_dir)
     manifest = json.loads(project.manifest_path.read_text())

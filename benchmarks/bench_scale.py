@@ -11,7 +11,7 @@
    pipeline, so that the runs measured start from the state a daily schedule leaves. The SQLite
    source holds the reference tables of the sample at 100x and the fact rows of the last days
    (every row the two runs read). The day measured is yesterday (UTC): a long history starts
-   before HISTORY_START (orchestration/lib/partitions.py), so the lake and the warehouse hold
+   before HISTORY_START (orchestration/platform/partitions.py), so the lake and the warehouse hold
    it but Dagster's partitions do not, and Dagster's run history is this benchmark's only.
 2. The backfill of a year at 100x (`SampleSpec(scale=100 * 365 / 90, days=365)`) in one run
    from its SQLite sources into a fresh data directory, against the 751 s it took before
@@ -45,8 +45,8 @@ import dagster as dg
 import duckdb
 import pyarrow.compute as pc
 
-from orchestration.lib.sample_data import SAMPLE_DAYS, SCHEMAS, SEASONS, SampleSpec, generate
-from orchestration.settings import PROJECT_ROOT, Settings, settings_for
+from orchestration.demo.sample_data import SAMPLE_DAYS, SCHEMAS, SEASONS, SampleSpec, generate
+from orchestration.platform.settings import PROJECT_ROOT, Settings, settings_for
 
 RATE = 100  # times the sample's rows per day
 # the sample's rows per day (1,500 requests and 6,000 affiliations over 90 days) at RATE;
@@ -177,9 +177,9 @@ def land_history(settings: Settings, connection: duckdb.DuckDBPyConnection, firs
     """One lake partition per day of `days` from `first` for each fact table, written by the
     lake's own writer with the Arrow schema the extractor describes for the source (an empty
     file for a day without rows, as the ingestion writes it)."""
-    from orchestration.defs.ingestion.assets import REGISTRY_PATH
-    from orchestration.lib.extractors import open_extractor
-    from orchestration.lib.registry import load_registry
+    from orchestration.platform.ingestion import REGISTRY_PATH
+    from orchestration.platform.extractors import open_extractor
+    from orchestration.platform.registry import load_registry
 
     lake = settings.open_lake()
     specs = {spec.table: spec for spec in load_registry(REGISTRY_PATH)}
@@ -208,8 +208,8 @@ def land_history(settings: Settings, connection: duckdb.DuckDBPyConnection, firs
 def land_snapshots(settings: Settings, first: date, days: int) -> None:
     """A copy of each snapshot table under every day after the first of the history, as the
     runs of those days left them: one landed by `ingest`, the others hard links to it."""
-    from orchestration.defs.ingestion.assets import REGISTRY_PATH, ingest
-    from orchestration.lib.registry import load_registry
+    from orchestration.platform.ingestion import REGISTRY_PATH, ingest
+    from orchestration.platform.registry import load_registry
 
     lake = settings.open_lake()
     for spec in load_registry(REGISTRY_PATH):
@@ -226,7 +226,7 @@ def land_snapshots(settings: Settings, first: date, days: int) -> None:
 
 def dbt_build_everything(settings: Settings) -> None:
     """One `dbt build` of every model over the whole lake (no event-time window)."""
-    from orchestration.defs.transform.assets import dbt_vars
+    from orchestration.platform.transform import dbt_vars
 
     target = settings.data_dir / "dbt-history"
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
@@ -263,8 +263,8 @@ class Timing:
 # `make run` without its two checks of the dates (a short history has days never landed after
 # HISTORY_START; the backfill's last days are after today): run_command in a process of its own
 RUN = (
-    "import sys; from datetime import date; from orchestration.cli import run_command; "
-    "from orchestration.settings import load_settings; "
+    "import sys; from datetime import date; from orchestration.platform.cli import run_command; "
+    "from orchestration.platform.settings import load_settings; "
     "sys.exit(run_command(load_settings(), *map(date.fromisoformat, sys.argv[1:3]), None, 'INFO'))"
 )
 
@@ -438,7 +438,7 @@ def backfill_year(directory: Path) -> Backfill:
 
 def lake_rows(settings: Settings) -> dict[str, int]:
     """Rows in the lake per table (a snapshot: its newest copy)."""
-    from orchestration.lib.partitions import table_glob
+    from orchestration.platform.partitions import table_glob
 
     rows = {}
     with duckdb.connect() as connection:

@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from orchestration.defs.publish.serving import PUBLISHED, SCHEMA, connect_read_only
-from orchestration.settings import load_settings
+from orchestration.platform.serving import PUBLISHED, SCHEMA, connect_read_only
+from orchestration.platform.settings import load_settings
 
 DAGSTER_URL_ENV = "LAKEHOUSE_DAGSTER_URL"
 DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"  # `make dev`

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from orchestration.lib.conventions import check_manifest
+from orchestration.platform.conventions import check_manifest
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@
 
 import dagster as dg
 
-from orchestration.defs.ingestion.assets import REGISTRY_PATH
-from orchestration.definitions import build_definitions
-from orchestration.lib.partitions import DAILY, MONTHLY
-from orchestration.lib.registry import load_registry
+from orchestration.platform.ingestion import REGISTRY_PATH
+from orchestration.platform.definitions import build_definitions
+from orchestration.platform.partitions import DAILY, MONTHLY
+from orchestration.platform.registry import load_registry
 
 
 def ingestion_keys():
@@ -22,7 +22,7 @@ def model_key(node):
 
 
 def test_partitions_are_those_a_reader_recognises(manifest, graph):
-    """The partition model (orchestration/lib/partitions.py): facts by day, monthly figures by
+    """The partition model (orchestration/platform/partitions.py): facts by day, monthly figures by
     month, and no partitions on what is a current state."""
     def partitions(key):
         return graph.get(key).partitions_def
@@ -117,7 +117,7 @@ def test_asset_groups_follow_the_model_folders(manifest, graph):
 
 
 def test_the_stage_jobs_cover_every_asset_once(tmp_path):
-    from orchestration.settings import settings_for
+    from orchestration.platform.settings import settings_for
 
     definitions = build_definitions(settings_for("local", data_dir=tmp_path))
     daily, monthly = (definitions.resolve_job_def(name) for name in ("daily", "monthly"))
@@ -148,7 +148,7 @@ def test_models_link_to_their_documentation(manifest, graph):
 
 
 def test_ingestion_schedule_follows_the_environment_settings(tmp_path):
-    from orchestration.settings import INGESTION_TIME, settings_for
+    from orchestration.platform.settings import INGESTION_TIME, settings_for
 
     for environment in ("local", "prod"):
         definitions = build_definitions(settings_for(environment, data_dir=tmp_path))

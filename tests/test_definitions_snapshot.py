@@ -9,8 +9,8 @@ import json
 import os
 from pathlib import Path
 
-from orchestration.definitions import build_definitions
-from orchestration.settings import settings_for
+from orchestration.platform.definitions import build_definitions
+from orchestration.platform.settings import settings_for
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
 

@@ -18,9 +18,9 @@ import duckdb
 import pytest
 import yaml
 
-from orchestration.lib.sample_data import FEDERATION_ROWS, SampleSpec, generate_rows
-from orchestration.lib.scaffold import add_to_section
-from orchestration.settings import PROJECT_ROOT
+from orchestration.demo.sample_data import FEDERATION_ROWS, SampleSpec, generate_rows
+from orchestration.platform.scaffold import add_to_section
+from orchestration.platform.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 STEP = re.compile(r"<!-- guide: (?P<action>[a-z-]+) ?(?P<path>\S*) -->\n```\w*\n(?P<body>.*?)```", re.S)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import PROJECT_ROOT
+from orchestration.platform.settings import PROJECT_ROOT
 from tests.services import stop_process_group
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +46,7 @@ def test_dagster_dev_serves_lineage_from_source_to_gold(tmp_path: Path):
     }
     dagster = bin_dir / "dagster"
     server = subprocess.Popen(
-        [str(dagster), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
+        [str(dagster), "dev", "-m", "orchestration.platform.definitions", "-h", "127.0.0.1", "-p", str(port)],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -21,10 +21,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.cli import run_window
-from orchestration.defs.publish.serving import Published, connect_read_only, publish_serving_file, read_gold
-from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
-from orchestration.settings import PROJECT_ROOT, settings_for
+from orchestration.platform.cli import run_window
+from orchestration.platform.serving import Published, connect_read_only, publish_serving_file, read_gold
+from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
+from orchestration.platform.settings import PROJECT_ROOT, settings_for
 from tests.services import require_service, stop_process_group
 
 pytestmark = pytest.mark.e2e

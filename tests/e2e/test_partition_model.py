@@ -16,10 +16,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.cli import run_window
-from orchestration.defs.publish.serving import connect_read_only
-from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
-from orchestration.settings import settings_for
+from orchestration.platform.cli import run_window
+from orchestration.platform.serving import connect_read_only
+from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
+from orchestration.platform.settings import settings_for
 from tests.gold import gold_tables
 
 pytestmark = pytest.mark.e2e
@@ -193,7 +193,7 @@ def test_the_daily_layers_read_only_the_partitions_of_their_window(full_history)
 def test_in_production_a_daily_run_is_followed_by_the_months_it_touched(landed_until_20_february):
     """The schedule runs `daily`; when it succeeds, the sensor asks for `monthly` over the months
     of every partition the daily run wrote, a late January payment's month included."""
-    from orchestration.definitions import build_definitions
+    from orchestration.platform.definitions import build_definitions
 
     settings, source, instance = landed_until_20_february
     with sqlite3.connect(source) as connection:  # paid on 30 January, recorded on 20 February

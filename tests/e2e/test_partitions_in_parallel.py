@@ -10,9 +10,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.cli import run_window
-from orchestration.lib.sample_data import SAMPLE_START, SampleSpec, generate
-from orchestration.settings import PROJECT_ROOT, settings_for
+from orchestration.platform.cli import run_window
+from orchestration.demo.sample_data import SAMPLE_START, SampleSpec, generate
+from orchestration.platform.settings import PROJECT_ROOT, settings_for
 from tests.gold import gold_tables
 
 pytestmark = pytest.mark.e2e
@@ -43,7 +43,7 @@ def test_four_partitions_in_parallel_never_fail_on_the_warehouse_lock(tmp_path: 
     assert landed.success
     runs = [
         subprocess.Popen(
-            [sys.executable, "-m", "orchestration.cli", "run", "--from", day.isoformat()],
+            [sys.executable, "-m", "orchestration.platform.cli", "run", "--from", day.isoformat()],
             cwd=PROJECT_ROOT,
             # a Dagster home each: what is shared, and tested, is the DuckDB warehouse
             env={**env, "DAGSTER_HOME": str(dagster_home(tmp_path, day))},

@@ -12,9 +12,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.cli import run_window
-from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate, generate_rows
-from orchestration.settings import settings_for
+from orchestration.platform.cli import run_window
+from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate, generate_rows
+from orchestration.platform.settings import settings_for
 
 pytestmark = pytest.mark.e2e
 LAST_DAY = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)

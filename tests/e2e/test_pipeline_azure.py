@@ -14,20 +14,20 @@ from datetime import timedelta
 import dagster as dg
 import pytest
 
-from orchestration.cli import run_window
+from orchestration.platform.cli import run_window
 import psycopg
 import pymysql
 
-from orchestration.defs.publish.serving import read_publication
-from orchestration.lib.sample_data import (
+from orchestration.platform.serving import read_publication
+from orchestration.demo.sample_data import (
     SAMPLE_START,
     SampleSpec,
     generate,
     load_mysql,
     load_postgres,
 )
-from orchestration.settings import PROJECT_ROOT, settings_for
-from tests.azurite import ACCOUNT_KEY
+from orchestration.platform.settings import PROJECT_ROOT, settings_for
+from orchestration.demo.azurite import ACCOUNT_KEY
 from tests.gold import gold_tables
 from tests.services import port_open, require_service
 

@@ -7,10 +7,10 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from orchestration.cli import run_window
-from orchestration.defs.publish.serving import connect_read_only
-from orchestration.lib.sample_data import SAMPLE_START, SampleSpec, generate
-from orchestration.settings import settings_for
+from orchestration.platform.cli import run_window
+from orchestration.platform.serving import connect_read_only
+from orchestration.demo.sample_data import SAMPLE_START, SampleSpec, generate
+from orchestration.platform.settings import settings_for
 from tests.gold import read_gold
 
 pytestmark = pytest.mark.e2e

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib.connections import parse_connections
-from orchestration.settings import Settings
+from orchestration.platform.connections import parse_connections
+from orchestration.platform.settings import Settings
 from tests.services import port_open, require_service
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}

@@ -8,8 +8,8 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.lib.extractors import ReadRequest, Source, open_extractor
-from orchestration.lib.lake import Lake
+from orchestration.platform.extractors import ReadRequest, Source, open_extractor
+from orchestration.platform.lake import Lake
 from tests.integration.conftest import MYSQL, PG, with_connections
 
 ENTRY = "registry.yml: systems.fid.tables.t"

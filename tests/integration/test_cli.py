@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.cli import UsageError, check_dates, main, terminal_to_log
-from orchestration.lib.sample_data import SampleSpec, generate
-from orchestration.settings import PROJECT_ROOT
+from orchestration.platform.cli import UsageError, check_dates, main, terminal_to_log
+from orchestration.demo.sample_data import SampleSpec, generate
+from orchestration.platform.settings import PROJECT_ROOT
 
 TODAY = date(2026, 4, 10)
 
@@ -70,7 +70,7 @@ def test_a_failed_step_ends_the_command_with_the_entry_the_cause_and_the_fix(tmp
     connection.close()
     (tmp_path / "dagster").mkdir()
     done = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run", "--from", "2026-01-01", "--to", "2026-01-02"],
+        [sys.executable, "-m", "orchestration.platform.cli", "run", "--from", "2026-01-01", "--to", "2026-01-02"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
         env={**os.environ, "LAKEHOUSE_ENV": "local", "LAKEHOUSE_DATA_DIR": str(data_dir),
              "DAGSTER_HOME": str(tmp_path / "dagster"),

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from orchestration.lib.extractors import ExtractError
-from orchestration.lib.extractors import rows as rows_module
+from orchestration.platform.extractors import ExtractError
+from orchestration.platform.extractors import rows as rows_module
 from tests.integration.fidelity import land, refusal_pattern
 
 JSON_TEXT = '{"a": 1.00000000000000000001, "b": [1, 2]}'

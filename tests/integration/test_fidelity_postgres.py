@@ -8,7 +8,7 @@ import struct
 
 import pytest
 
-from orchestration.lib.extractors import ExtractError
+from orchestration.platform.extractors import ExtractError
 from tests.integration.fidelity import land, refusal_pattern
 
 MEGABYTE_TEXT = "ä" * 500_000 + "fin"  # 1 MB of UTF-8

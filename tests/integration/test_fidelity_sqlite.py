@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from orchestration.lib.extractors import ExtractError
+from orchestration.platform.extractors import ExtractError
 from tests.integration.fidelity import land, refusal_pattern
 
 MEGABYTE_TEXT = "ä" * 500_000 + "fin"

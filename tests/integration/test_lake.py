@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.lib.lake import Lake
+from orchestration.platform.lake import Lake
 
 DAY = date(2026, 1, 5)
 SCHEMA = pa.schema([("id", pa.int64()), ("amount", pa.decimal128(12, 2))])

@@ -16,8 +16,8 @@ from azure.storage.blob import (
     generate_container_sas,
 )
 
-from orchestration.lib.lake import LakeError
-from orchestration.settings import settings_for
+from orchestration.platform.lake import LakeError
+from orchestration.platform.settings import settings_for
 from tests.azurite import (  # noqa: F401  (azurite_https, trust_azurite_https: fixtures)
     ACCOUNT, ACCOUNT_KEY, azurite_https, duckdb_reader, trust_azurite_https,
 )

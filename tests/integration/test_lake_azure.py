@@ -11,8 +11,8 @@ from datetime import date, timedelta
 import pyarrow as pa
 import pytest
 
-from orchestration.lib.lake import Lake, LakeError
-from orchestration.settings import settings_for
+from orchestration.platform.lake import Lake, LakeError
+from orchestration.platform.settings import settings_for
 from tests.azurite import Azurite, duckdb_reader, require_azurite
 
 pytestmark = pytest.mark.azurite

@@ -1,10 +1,10 @@
-"""Repeatable reads of the lake on blob storage (orchestration/lib/lake_reads.py), on Azurite,
+"""Repeatable reads of the lake on blob storage (orchestration/platform/lake_reads.py), on Azurite,
 through the filesystem that dbt/profiles.yml gives dbt. With plain adlfs, every test here fails."""
 
 import duckdb
 import pytest
 
-from orchestration.lib.lake_reads import PinnedVersionGone
+from orchestration.platform.lake_reads import PinnedVersionGone
 from tests.azurite import dbt_filesystem
 from tests.integration.test_lake_azure import DAY, SCHEMA, batches, open_lake, rewrite_while_reading, rows_of
 

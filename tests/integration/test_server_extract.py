@@ -17,18 +17,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.defs.ingestion.assets import build_ingestion_defs, ingest
-from orchestration.defs.ingestion.plan import SchemaDriftError
-from orchestration.lib.connections import ConnectionError_
-from orchestration.lib.extractors import ExtractError, ReadRequest, open_extractor
-from orchestration.lib.extractors import Window
-from orchestration.lib.extractors import arrow as arrow_module
-from orchestration.lib.extractors import rows as rows_module
-from orchestration.lib.extractors.base import prefetch
-from orchestration.lib.extractors.sql import POSTGRES, select_sql
-from orchestration.lib.lake import Lake
-from orchestration.lib.registry import load_registry
-from orchestration.settings import PROJECT_ROOT
+from orchestration.platform.ingestion import build_ingestion_defs, ingest
+from orchestration.platform.ingestion_plan import SchemaDriftError
+from orchestration.platform.connections import ConnectionError_
+from orchestration.platform.extractors import ExtractError, ReadRequest, open_extractor
+from orchestration.platform.extractors import Window
+from orchestration.platform.extractors import arrow as arrow_module
+from orchestration.platform.extractors import rows as rows_module
+from orchestration.platform.extractors.base import prefetch
+from orchestration.platform.extractors.sql import POSTGRES, select_sql
+from orchestration.platform.lake import Lake
+from orchestration.platform.registry import load_registry
+from orchestration.platform.settings import PROJECT_ROOT
 from tests.integration.conftest import MYSQL, PG, with_connections
 
 DAY = date(2026, 1, 5)
@@ -474,9 +474,9 @@ def test_killed_process_mid_extract_leaves_the_published_partition(pg, pg_databa
     script = textwrap.dedent(f"""
         import sys, time
         from datetime import date
-        from orchestration.lib.connections import ConnectionSpec
-        from orchestration.lib.extractors import ReadRequest, Source, open_extractor
-        from orchestration.lib.lake import Lake
+        from orchestration.platform.connections import ConnectionSpec
+        from orchestration.platform.extractors import ReadRequest, Source, open_extractor
+        from orchestration.platform.lake import Lake
         spec = ConnectionSpec("src", "postgres", {{"host": "127.0.0.1", "database": "{pg_database}", "user": "postgres"}})
         extractor = open_extractor(spec, {{}}, "entry")
         described = extractor.describe(Source(table="contrat"))
@@ -503,6 +503,6 @@ def test_killed_process_mid_extract_leaves_the_published_partition(pg, pg_databa
 
 
 def _source(table):
-    from orchestration.lib.extractors import Source
+    from orchestration.platform.extractors import Source
 
     return Source(table=table)

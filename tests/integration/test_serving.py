@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.defs.publish.serving import (
+from orchestration.platform.serving import (
     KEPT_PUBLICATIONS,
     Published,
     connect_read_only,
@@ -24,7 +24,7 @@ from orchestration.defs.publish.serving import (
     publish_serving_file,
     read_publication,
 )
-from orchestration.lib.lake import Lake
+from orchestration.platform.lake import Lake
 from tests.services import port_open, require_service
 
 NOW = datetime(2026, 4, 1, 6, 0, tzinfo=timezone.utc)

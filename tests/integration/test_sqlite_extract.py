@@ -7,8 +7,8 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from orchestration.lib.connections import ConnectionSpec
-from orchestration.lib.extractors import ExtractError, ReadRequest, Source, Window, open_extractor
+from orchestration.platform.connections import ConnectionSpec
+from orchestration.platform.extractors import ExtractError, ReadRequest, Source, Window, open_extractor
 
 
 def extractor(settings, name):

@@ -3,7 +3,7 @@
 import threading
 import time
 
-from orchestration.lib.warehouse import exclusive_writer, lake_writer
+from orchestration.platform.warehouse import exclusive_writer, lake_writer
 
 
 def hold(lock, path, seconds, name, timeline):

@@ -5,8 +5,8 @@ from datetime import date
 import pyarrow as pa
 import pytest
 
-from orchestration.lib.extractors.arrow import MIN_BLOCKS_PER_STREAM, mssql_describe_sql, parallel_streams
-from orchestration.lib.extractors.sql import (
+from orchestration.platform.extractors.arrow import MIN_BLOCKS_PER_STREAM, mssql_describe_sql, parallel_streams
+from orchestration.platform.extractors.sql import (
     DB2,
     DENODO,
     MSSQL,

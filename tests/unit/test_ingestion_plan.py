@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pyarrow as pa
 import pytest
 
-from orchestration.defs.ingestion.plan import (
+from orchestration.platform.ingestion_plan import (
     MAX_READ_DAYS,
     Period,
     SchemaDriftError,
@@ -19,11 +19,11 @@ from orchestration.defs.ingestion.plan import (
     schema_change,
     split_by_period,
 )
-from orchestration.lib.connections import ConnectionError_, ConnectionSpec, parse_connections, resolve_credentials
-from orchestration.lib.extractors import ExtractError, with_retries
-from orchestration.lib.extractors.base import prefetch
-from orchestration.lib.extractors.types import conform, mysql_type, named_type, postgres_type
-from orchestration.lib.registry import TableSpec
+from orchestration.platform.connections import ConnectionError_, ConnectionSpec, parse_connections, resolve_credentials
+from orchestration.platform.extractors import ExtractError, with_retries
+from orchestration.platform.extractors.base import prefetch
+from orchestration.platform.extractors.types import conform, mysql_type, named_type, postgres_type
+from orchestration.platform.registry import TableSpec
 
 SPEC = TableSpec("s", "s", "t", "d", "o@example.be", ("id",), "incremental", "updated_at")
 START = date(2026, 1, 1)

@@ -3,8 +3,8 @@
 import pytest
 import yaml
 
-from orchestration.lib.lake import container_name_problem
-from orchestration.settings import (
+from orchestration.platform.lake import container_name_problem
+from orchestration.platform.settings import (
     ENVIRONMENTS, LAKE_AUTH_MODES, LAKE_ENDPOINT, PROJECT_ROOT, SettingsError, lake_credentials,
     settings_for,
 )
@@ -137,7 +137,7 @@ def test_container_names_follow_azure_rules(name, valid):
 def test_dbt_profile_passes_every_lake_variable_to_the_pinned_reads_plugin():
     profile = yaml.safe_load((PROJECT_ROOT / "dbt" / "profiles.yml").read_text())["lakehouse"]
     [plugin] = profile["outputs"]["azure"]["plugins"]
-    assert plugin["module"] == "orchestration.lib.lake_reads"
+    assert plugin["module"] == "orchestration.platform.lake_reads"
     entry = plugin["config"]
     variables = dict(LAKE_ENDPOINT) | {
         name: option for names in LAKE_AUTH_MODES.values() for name, option in names.items()

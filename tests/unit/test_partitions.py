@@ -2,7 +2,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from orchestration.lib.partitions import (
+from orchestration.platform.partitions import (
     DAILY,
     MONTHLY,
     covering,

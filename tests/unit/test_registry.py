@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.defs.ingestion.assets import REGISTRY_PATH
-from orchestration.lib.registry import RegistryError, load_registry
-from orchestration.lib.sample_data import GUIDE_TABLES, SCHEMAS
+from orchestration.platform.ingestion import REGISTRY_PATH
+from orchestration.platform.registry import RegistryError, load_registry
+from orchestration.demo.sample_data import GUIDE_TABLES, SCHEMAS
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -79,7 +79,7 @@ def test_options_are_read_with_their_defaults(tmp_path):
 
 
 def test_every_registry_connection_is_defined_in_every_environment():
-    from orchestration.settings import ENVIRONMENTS, settings_for
+    from orchestration.platform.settings import ENVIRONMENTS, settings_for
 
     for environment in ENVIRONMENTS:
         defined = settings_for(environment).connections
@@ -90,7 +90,7 @@ def test_every_registry_connection_is_defined_in_every_environment():
 def test_dbt_sources_agree_with_the_registry_on_tables_and_primary_keys():
     import yaml
 
-    from orchestration.settings import PROJECT_ROOT
+    from orchestration.platform.settings import PROJECT_ROOT
 
     declared = {}
     for path in (PROJECT_ROOT / "dbt/models/stg").glob("*/_*__sources.yml"):
@@ -157,7 +157,7 @@ def test_partition_by_is_for_incremental_tables_and_defaults_to_the_cursor(tmp_p
 
 
 def test_make_lint_reports_a_registry_mistake(tmp_path):
-    from orchestration.lib.conventions import registry_violations
+    from orchestration.platform.conventions import registry_violations
 
     path = write(tmp_path, "systems:\n  s:\n    owner: a@b.c\n    tables:\n")
     [violation] = registry_violations(path)

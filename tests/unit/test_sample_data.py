@@ -1,4 +1,4 @@
-from orchestration.lib.sample_data import SCHEMAS, SampleSpec, generate_rows
+from orchestration.demo.sample_data import SCHEMAS, SampleSpec, generate_rows
 
 
 def test_same_spec_same_rows():

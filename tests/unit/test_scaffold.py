@@ -5,9 +5,9 @@ import pytest
 import yaml
 from sqlfluff.core import FluffConfig, Linter
 
-from orchestration.lib.registry import TableSpec
-from orchestration.lib.scaffold import ScaffoldError, scaffold, staging_sql
-from orchestration.settings import PROJECT_ROOT
+from orchestration.platform.registry import TableSpec
+from orchestration.platform.scaffold import ScaffoldError, scaffold, staging_sql
+from orchestration.platform.settings import PROJECT_ROOT
 
 SPEC = TableSpec(
     system="sport",

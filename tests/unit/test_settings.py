@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import settings as settings_module
-from orchestration.settings import ENVIRONMENTS, SettingsError, load_settings, settings_for
+from orchestration.platform import settings as settings_module
+from orchestration.platform.settings import ENVIRONMENTS, SettingsError, load_settings, settings_for
 
 
 @pytest.mark.parametrize("concern", sorted(settings_module.CONCERNS))

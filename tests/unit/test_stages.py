@@ -4,8 +4,8 @@ from datetime import date
 
 import dagster as dg
 
-from orchestration.lib.partitions import DAILY, MONTHLY
-from orchestration.lib.stages import Stage, plan_stages, rewritten_windows, stage_range
+from orchestration.platform.partitions import DAILY, MONTHLY
+from orchestration.platform.stages import Stage, plan_stages, rewritten_windows, stage_range
 
 
 def graph_of(*assets):

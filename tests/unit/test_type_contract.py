@@ -7,17 +7,17 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from orchestration.lib.extractors.base import Described, withhold_values
-from orchestration.lib.extractors.contract import (
+from orchestration.platform.extractors.base import Described, withhold_values
+from orchestration.platform.extractors.contract import (
     CONTRACT,
     PG_DATE_BOUNDS,
     PG_TIMESTAMP_BOUNDS,
     Travel,
     rule_for,
 )
-from orchestration.lib.extractors.contract_docs import DOCS, with_contract
-from orchestration.lib.extractors.sql import MSSQL, POSTGRES, Source, keyset_page_sql, select_sql
-from orchestration.lib.extractors.types import (
+from orchestration.platform.extractors.contract_docs import DOCS, with_contract
+from orchestration.platform.extractors.sql import MSSQL, POSTGRES, Source, keyset_page_sql, select_sql
+from orchestration.platform.extractors.types import (
     Refusal,
     conform,
     decimal_key,
@@ -38,7 +38,7 @@ def refusal_text(error: Refusal, dialect=POSTGRES) -> str:
 def test_the_docs_show_the_contract_of_the_code():
     current = DOCS.read_text()
     assert with_contract(current) == current, (
-        "docs/extraction.md is out of date: run `python -m orchestration.lib.extractors.contract_docs`"
+        "docs/extraction.md is out of date: run `python -m orchestration.platform.extractors.contract_docs`"
     )
 
 

@@ -14,8 +14,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
-from orchestration.lib.registry import raw_asset_key
-from orchestration.settings import PROJECT_ROOT
+from orchestration.platform.registry import raw_asset_key
+from orchestration.platform.settings import PROJECT_ROOT
 
 # `make docs` writes the dbt documentation site here (one self-contained file)
 DOCS_SITE = (PROJECT_ROOT / "target" / "static_index.html").as_uri()

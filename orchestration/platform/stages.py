@@ -16,7 +16,7 @@ from datetime import date
 
 import dagster as dg
 
-from orchestration.lib.partitions import covering
+from orchestration.platform.partitions import covering
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def rewritten_windows(
 
 
 def _grain(definition: dg.PartitionsDefinition) -> str | None:
-    from orchestration.lib.partitions import GRAINS
+    from orchestration.platform.partitions import GRAINS
 
     return next((g for g, d in GRAINS.items() if d == definition), None)
 

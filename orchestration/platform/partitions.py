@@ -22,10 +22,11 @@ from datetime import date, datetime, timedelta
 
 import dagster as dg
 
-from orchestration.lib.sample_data import SAMPLE_START
-
 PARTITION_COLUMN = "partition_date"
-HISTORY_START = SAMPLE_START  # the first day of history: the first partition of every grain
+# The first day of the ministry's history on the platform: the first partition of every grain.
+# It is the platform's calendar, not the sample's (the demo's sample starts on it); a deployment
+# that lands older history moves it back, and Dagster then offers the earlier partitions.
+HISTORY_START = date(2026, 1, 1)
 
 DAILY = dg.DailyPartitionsDefinition(start_date=HISTORY_START.isoformat())
 # the month in progress is a partition too: it is rebuilt every day until it ends

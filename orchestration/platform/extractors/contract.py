@@ -4,7 +4,7 @@ A value lands exactly (the same number, the same text byte for byte, the same in
 run fails before publishing, naming the entry, the column, the source type by its SQL name and
 the cast or option that fixes it. `CONTRACT` is the one table the extractors apply
 (`types.py` finds a column's rule from the driver's description, `conform` enforces its
-limits); docs/extraction.md shows it: `python -m orchestration.lib.extractors.contract_docs`
+limits); docs/extraction.md shows it: `python -m orchestration.platform.extractors.contract_docs`
 rewrites that section, and a unit test fails when it is out of date.
 """
 

@@ -1,6 +1,6 @@
 """Transform: the dbt project on DuckDB as Dagster assets, one dbt build per grain and run.
 
-Models are grouped by their partitions (orchestration/lib/partitions.py): daily, monthly (dbt
+Models are grouped by their partitions (orchestration/platform/partitions.py): daily, monthly (dbt
 config `batch_size`) and current-state models each form one multi-asset, built by one
 `dbt build` of its window. The window travels as dbt's event-time flags; dbt's partial parse
 of the project is kept between runs, so a run never parses the project again.
@@ -18,10 +18,10 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
-from orchestration.lib.dbt_translator import LakehouseTranslator
-from orchestration.lib.partitions import GRAINS, SINGLE_RUN, covering, event_time_flags, partitions_for
-from orchestration.lib.warehouse import exclusive_writer, row_counts
-from orchestration.settings import PROJECT_ROOT, Settings
+from orchestration.platform.dbt_translator import LakehouseTranslator
+from orchestration.platform.partitions import GRAINS, SINGLE_RUN, covering, event_time_flags, partitions_for
+from orchestration.platform.warehouse import exclusive_writer, row_counts
+from orchestration.platform.settings import PROJECT_ROOT, Settings
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_ROOT, profiles_dir=PROJECT_ROOT / "dbt")
 PARTIAL_PARSE = "partial_parse.msgpack"

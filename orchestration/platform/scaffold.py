@@ -5,7 +5,7 @@ partition and writes `dbt/models/stg/<system>/stg_<system>__<entity>.sql` in the
 shape of STYLE.md (source, the latest snapshot or the partitioned facts without exact
 duplicates, renamed with columns grouped under ids / attributes / dates / audit), plus its
 entries in the folder's YAML files. A model over facts is partitioned like them (the dbt config
-event_time / batch_size of orchestration/lib/partitions.py).
+event_time / batch_size of orchestration/platform/partitions.py).
 The SQL and YAML are pure functions of the registry entry and the schema, tested exactly.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 import yaml
 
-from orchestration.lib.partitions import PARTITION_COLUMN
-from orchestration.lib.registry import TableSpec
+from orchestration.platform.partitions import PARTITION_COLUMN
+from orchestration.platform.registry import TableSpec
 
 AUDIT_COLUMNS = ("updated_at", "created_at")
 

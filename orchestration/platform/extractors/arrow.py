@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 
 import pyarrow as pa
 
-from orchestration.lib.extractors.base import (
+from orchestration.platform.extractors.base import (
     BATCH_ROWS,
     Described,
     Extractor,
@@ -28,7 +28,7 @@ from orchestration.lib.extractors.base import (
     prefetch,
     source_name,
 )
-from orchestration.lib.extractors.sql import (
+from orchestration.platform.extractors.sql import (
     Blocks,
     Source,
     block_ranges,
@@ -36,7 +36,7 @@ from orchestration.lib.extractors.sql import (
     relation,
     select_sql,
 )
-from orchestration.lib.extractors.types import (
+from orchestration.platform.extractors.types import (
     Column,
     Refusal,
     conform,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from orchestration.lib.extractors.base import (
+from orchestration.platform.extractors.base import (
     BATCH_ROWS,
     Described,
     ExtractError,
@@ -25,7 +25,7 @@ from orchestration.lib.extractors.base import (
     ReadRequest,
     source_name,
 )
-from orchestration.lib.extractors.sql import (
+from orchestration.platform.extractors.sql import (
     Source,
     describe_sql,
     keyset_page_sql,
@@ -33,7 +33,7 @@ from orchestration.lib.extractors.sql import (
     select_sql,
     vql_context,
 )
-from orchestration.lib.extractors.types import (
+from orchestration.platform.extractors.types import (
     Column,
     conform,
     named_column,

@@ -1,8 +1,8 @@
-"""Command line of the embedded default: `python -m orchestration.cli demo|run|sample|...`.
+"""The platform's command line: `python -m orchestration.platform.cli run|scaffold|docs`.
 
-`demo` is what `make demo` runs: generate the sample sources, run the pipeline over the
-sample's whole date range, and print what each gold table holds. `run` materialises a window
-of days. A window runs in stages, one Dagster run per grain (orchestration/lib/stages.py).
+`run` materialises a window of days (`make run`), `scaffold` writes the staging model of a
+landed table (`make scaffold`), `docs` builds dbt's documentation site. The sample and `make
+demo` have their own command line (orchestration/demo/cli.py). A window runs in stages, one Dagster run per grain (orchestration/platform/stages.py).
 While it runs, the terminal shows one line per step; everything else (Dagster's log, driver
 messages) goes to a log file, and a failure ends with one short block per failed step: the
 asset, the cause and what to fix.
@@ -25,9 +25,8 @@ from typing import TextIO
 import dagster as dg
 import duckdb
 
-from orchestration.lib.registry import RegistryError
-from orchestration.lib.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
-from orchestration.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
+from orchestration.platform.registry import RegistryError
+from orchestration.platform.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 
 
 @dataclass
@@ -67,8 +66,8 @@ def run_window(
     """Materialise every asset (or those `select`ed, Dagster's selection syntax) for the days
     first..last (inclusive): one run per stage, each over the partitions covering the window
     and those its previous stages rewrote (late rows). Stops at the first failed stage."""
-    from orchestration.definitions import build_definitions, materialized_partitions, range_tags
-    from orchestration.lib.stages import plan_stages, rewritten_windows, stage_range
+    from orchestration.platform.definitions import build_definitions, materialized_partitions, range_tags
+    from orchestration.platform.stages import plan_stages, rewritten_windows, stage_range
 
     definitions = build_definitions(settings, select=select)
     graph = definitions.resolve_asset_graph()
@@ -113,13 +112,13 @@ def run_window(
 def history_gaps(settings: Settings, select: str | None, first: date) -> list[tuple[str, list[date]]]:
     """Partitioned source tables with days before `first` never landed in the lake: a run that
     starts after them would build its figures on part of the history."""
-    from orchestration.defs.ingestion.assets import REGISTRY_PATH
-    from orchestration.lib.partitions import HISTORY_START, days_in_window
-    from orchestration.lib.registry import load_registry
+    from orchestration.platform.ingestion import REGISTRY_PATH
+    from orchestration.platform.partitions import HISTORY_START, days_in_window
+    from orchestration.platform.registry import load_registry
 
     specs = {spec.asset_key: spec for spec in load_registry(REGISTRY_PATH) if spec.mode == "incremental"}
     if select:
-        from orchestration.definitions import build_definitions
+        from orchestration.platform.definitions import build_definitions
 
         graph = build_definitions(settings, select=select).resolve_asset_graph()
         chosen = dg.AssetSelection.from_string(select).resolve(graph)
@@ -137,7 +136,7 @@ def history_gaps(settings: Settings, select: str | None, first: date) -> list[tu
 
 def check_dates(first_text: str | None, last_text: str | None, today: date) -> tuple[date, date]:
     """FROM and TO of `make run`, checked before anything runs."""
-    from orchestration.lib.partitions import HISTORY_START
+    from orchestration.platform.partitions import HISTORY_START
 
     if not first_text:
         raise UsageError("FROM is required: make run FROM=2026-01-01 [TO=2026-01-31].")
@@ -319,12 +318,6 @@ def run_command(settings: Settings, first: date, last: date, select: str | None,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    sample = commands.add_parser("sample", help="generate the sample sources")
-    sample.add_argument("--scale", type=float, default=1.0)
-    demo = commands.add_parser("demo", help="sample sources -> lake -> dbt -> gold")
-    demo.add_argument("--scale", type=float, default=1.0)
-    demo.add_argument("--log-level", default="INFO", help="level of the log file")
-    commands.add_parser("summary", help="print the gold tables")
     commands.add_parser("docs", help="build the dbt documentation site")
     run = commands.add_parser("run", help="materialise a window of days")
     run.add_argument("--from", dest="first", help="first day, YYYY-MM-DD (make run FROM=...)")
@@ -338,15 +331,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings()
-        if args.command in ("sample", "demo"):
-            paths = generate(settings.sample_dir, SampleSpec(scale=args.scale))
-            print(f"Sample sources (scale {args.scale}): {', '.join(map(str, paths.values()))}")
         if args.command == "scaffold":
             return scaffold_staging_model(settings, args.table, args.entity)
-        if args.command == "demo":
-            last = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
-            if run_command(settings, SAMPLE_START, last, None, args.log_level):
-                return 1
         if args.command == "run":
             first, last = check_dates(args.first, args.last, datetime.now(timezone.utc).date())
             gaps = history_gaps(settings, args.select, first)
@@ -363,8 +349,6 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, UsageError, RegistryError) as error:
         print(error, file=sys.stderr)
         return 2
-    if args.command in ("demo", "summary"):
-        print_summary(settings)
     if args.command == "docs":
         return build_docs(settings)
     return 0
@@ -373,9 +357,9 @@ def main(argv: list[str] | None = None) -> int:
 def scaffold_staging_model(settings: Settings, name: str, entity: str | None) -> int:
     import pyarrow.parquet as pq
 
-    from orchestration.defs.ingestion.assets import REGISTRY_PATH
-    from orchestration.lib.registry import load_registry
-    from orchestration.lib.scaffold import ScaffoldError, scaffold
+    from orchestration.platform.ingestion import REGISTRY_PATH
+    from orchestration.platform.registry import load_registry
+    from orchestration.platform.scaffold import ScaffoldError, scaffold
 
     spec = next((s for s in load_registry(REGISTRY_PATH) if s.name == name), None)
     if spec is None:
@@ -407,7 +391,7 @@ def build_docs(settings: Settings) -> int:
     import json
     import subprocess
 
-    from orchestration.defs.transform.assets import DBT_PROJECT, dbt_vars
+    from orchestration.platform.transform import DBT_PROJECT, dbt_vars
 
     command = [
         str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--static",

@@ -1,6 +1,6 @@
 """The project's conventions, checked on the dbt manifest, in words an analyst understands.
 
-`python -m orchestration.lib.conventions` (part of `make lint`) prints every violation and
+`python -m orchestration.platform.conventions` (part of `make lint`) prints every violation and
 fails; tests/test_conventions.py breaks each rule on purpose to prove it is enforced.
 """
 
@@ -154,7 +154,7 @@ def gold_contracts(manifest: Manifest) -> Iterator[Violation]:
 
 def registry_violations(path: Path) -> list[Violation]:
     """The ingestion registry read as the platform reads it: its first mistake, if any."""
-    from orchestration.lib.registry import RegistryError, load_registry
+    from orchestration.platform.registry import RegistryError, load_registry
 
     try:
         load_registry(path)

@@ -23,7 +23,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.defs.publish.serving import (
+from orchestration.platform.serving import (
     PUBLISHED,
     Published,
     connect_read_only,
@@ -33,10 +33,10 @@ from orchestration.defs.publish.serving import (
     read_gold,
     read_publication,
 )
-from orchestration.lib.dbt_translator import LakehouseTranslator, layer
-from orchestration.lib.lake import Lake
-from orchestration.lib.warehouse import exclusive_writer
-from orchestration.settings import Settings
+from orchestration.platform.dbt_translator import LakehouseTranslator, layer
+from orchestration.platform.lake import Lake
+from orchestration.platform.warehouse import exclusive_writer
+from orchestration.platform.settings import Settings
 
 Manifest = Mapping[str, Any]
 TRANSLATOR = LakehouseTranslator()

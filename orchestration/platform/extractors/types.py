@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.lib.extractors.contract import (
+from orchestration.platform.extractors.contract import (
     NATIVE_DECIMAL_INTEGER_DIGITS,
     NATIVE_DECIMAL_SCALE,
     Rule,

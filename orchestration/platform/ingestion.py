@@ -19,7 +19,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.defs.ingestion.plan import (
+from orchestration.platform.ingestion_plan import (
     Period,
     SchemaChange,
     Watermark,
@@ -33,14 +33,14 @@ from orchestration.defs.ingestion.plan import (
     schema_change,
     split_by_period,
 )
-from orchestration.lib.extractors import ExtractError, ReadRequest, Window, open_extractor, with_retries
-from orchestration.lib.lake import Lake
-from orchestration.lib.partitions import HISTORY_START, SINGLE_RUN, partitions_for
-from orchestration.lib.registry import TableSpec, load_registry
-from orchestration.lib.warehouse import lake_writer
-from orchestration.settings import Settings
+from orchestration.platform.extractors import ExtractError, ReadRequest, Window, open_extractor, with_retries
+from orchestration.platform.lake import Lake
+from orchestration.platform.partitions import HISTORY_START, SINGLE_RUN, partitions_for
+from orchestration.platform.registry import TableSpec, load_registry
+from orchestration.platform.warehouse import lake_writer
+from orchestration.platform.settings import PROJECT_ROOT, Settings
 
-REGISTRY_PATH = Path(__file__).with_name("registry.yml")
+REGISTRY_PATH = PROJECT_ROOT / "orchestration" / "registry.yml"
 PRIMARY_KEY_CHECK = "primary_key_unique"  # a warning: raw keeps what the source holds
 
 

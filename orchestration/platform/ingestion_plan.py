@@ -10,9 +10,9 @@ from datetime import date, timedelta
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.lib.extractors.sql import Window
-from orchestration.lib.partitions import days_in_window
-from orchestration.lib.registry import TableSpec
+from orchestration.platform.extractors.sql import Window
+from orchestration.platform.partitions import days_in_window
+from orchestration.platform.registry import TableSpec
 
 # A run reads the rows of consecutive partitions with one query, at most a month of them at a
 # time (the rows of one read are held in memory while they are split into partitions).

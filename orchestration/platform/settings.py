@@ -19,11 +19,11 @@ from pathlib import Path
 
 import yaml
 
-from orchestration.lib.connections import ConnectionSpec, parse_connections
-from orchestration.lib.lake import Lake, LakeCredentials, NO_CREDENTIALS
+from orchestration.platform.connections import ConnectionSpec, parse_connections
+from orchestration.platform.lake import Lake, LakeCredentials, NO_CREDENTIALS
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CONNECTIONS_PATH = Path(__file__).with_name("connections.yml")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CONNECTIONS_PATH = PROJECT_ROOT / "orchestration" / "connections.yml"
 
 ENVIRONMENTS = ("local", "ci", "staging", "prod")
 

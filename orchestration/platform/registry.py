@@ -1,7 +1,7 @@
 """The ingestion registry: one YAML entry per source table, read into typed specs.
 
-Analysts add a table by adding lines to `orchestration/defs/ingestion/registry.yml`; one
-factory (`orchestration/defs/ingestion/assets.py`) turns every entry into an asset. Every
+Analysts add a table by adding lines to `orchestration/registry.yml`; one
+factory (`orchestration/platform/ingestion.py`) turns every entry into an asset. Every
 mistake is refused when the registry is read, with the file, the line, the entry and what to
 write instead: an unknown key (often a table indented under the wrong key), a key or a table
 declared twice (YAML itself would keep the last one silently), a system without tables.
@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from orchestration.lib.extractors.sql import Source
+from orchestration.platform.extractors.sql import Source
 
 MODES = ("snapshot", "incremental")
 GRAINS = ("day", "month")

@@ -18,7 +18,9 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-SAMPLE_START = date(2026, 1, 1)
+from orchestration.platform.partitions import HISTORY_START
+
+SAMPLE_START = HISTORY_START  # the sample covers the platform's first days
 SAMPLE_DAYS = 90
 
 # Declared column types are what the SQLite extractor maps to Arrow types.

@@ -21,9 +21,9 @@ from typing import TypeVar
 
 import pyarrow as pa
 
-from orchestration.lib.connections import ConnectionSpec, Credentials
-from orchestration.lib.extractors.sql import DIALECTS, Source, Window, null_cursor_sql
-from orchestration.lib.extractors.types import Column, Refusal, refused_column, schema_of
+from orchestration.platform.connections import ConnectionSpec, Credentials
+from orchestration.platform.extractors.sql import DIALECTS, Source, Window, null_cursor_sql
+from orchestration.platform.extractors.types import Column, Refusal, refused_column, schema_of
 
 BATCH_ROWS = 65_536
 T = TypeVar("T")

@@ -1,6 +1,6 @@
 """The type contract's table in docs/extraction.md, generated from `contract.CONTRACT`.
 
-`python -m orchestration.lib.extractors.contract_docs` rewrites the section between the
+`python -m orchestration.platform.extractors.contract_docs` rewrites the section between the
 markers; tests/unit/test_type_contract.py fails when the docs are out of date.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from orchestration.lib.extractors.contract import CONTRACT, ENGINE_TITLES, Travel
+from orchestration.platform.extractors.contract import CONTRACT, ENGINE_TITLES, Travel
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "extraction.md"
 BEGIN, END = "<!-- type contract: begin (generated) -->", "<!-- type contract: end -->"
@@ -27,8 +27,8 @@ def render_contract() -> str:
     """The contract as Markdown tables, one per engine."""
     lines = [
         BEGIN,
-        "Generated from `orchestration/lib/extractors/contract.py` by "
-        "`python -m orchestration.lib.extractors.contract_docs`; edit the code, not this table.",
+        "Generated from `orchestration/platform/extractors/contract.py` by "
+        "`python -m orchestration.platform.extractors.contract_docs`; edit the code, not this table.",
     ]
     for engine, rules in CONTRACT.items():
         lines += ["", f"**{ENGINE_TITLES[engine]}**", "",

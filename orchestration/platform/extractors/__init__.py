@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from orchestration.lib.connections import ConnectionSpec, resolve_credentials
-from orchestration.lib.extractors.arrow import ArrowExtractor
-from orchestration.lib.extractors.base import (
+from orchestration.platform.connections import ConnectionSpec, resolve_credentials
+from orchestration.platform.extractors.arrow import ArrowExtractor
+from orchestration.platform.extractors.base import (
     BATCH_ROWS,
     Described,
     ExtractError,
@@ -21,8 +21,8 @@ from orchestration.lib.extractors.base import (
     is_transient,
     with_retries,
 )
-from orchestration.lib.extractors.rows import Db2Extractor, DenodoExtractor, SqliteExtractor
-from orchestration.lib.extractors.sql import Source, Window
+from orchestration.platform.extractors.rows import Db2Extractor, DenodoExtractor, SqliteExtractor
+from orchestration.platform.extractors.sql import Source, Window
 
 EXTRACTORS: Mapping[str, type[Extractor]] = {
     "postgres": ArrowExtractor,

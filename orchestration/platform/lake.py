@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
-from orchestration.lib.partitions import PARTITION_COLUMN, partition_path, table_glob
+from orchestration.platform.partitions import PARTITION_COLUMN, partition_path, table_glob
 
 TEMP_MARKER = ".tmp-"
 # Parquet layout: row groups of about 16 MiB of Arrow data (bounded memory, few row groups);
@@ -142,9 +142,9 @@ class Lake:
 
     def duckdb_filesystem(self) -> fsspec.AbstractFileSystem:
         """A filesystem through which DuckDB reads this blob lake: each file at the version of
-        its first read, for the life of the object (orchestration/lib/lake_reads.py; dbt gets
+        its first read, for the life of the object (orchestration/platform/lake_reads.py; dbt gets
         the same through its profile). A local lake is read by DuckDB itself."""
-        from orchestration.lib.lake_reads import PinnedBlobFileSystem
+        from orchestration.platform.lake_reads import PinnedBlobFileSystem
 
         if self.is_local:
             raise LakeError("A local lake is read by DuckDB directly, with no filesystem to register.")

@@ -1,9 +1,9 @@
 """The single entry point of the Dagster code: gathers the domains and applies global policy.
 
-`dagster dev -m orchestration.definitions` loads `defs`; tests and the command line call
+`dagster dev -m orchestration.platform.definitions` loads `defs`; tests and the command line call
 `build_definitions` with their own settings. Policy applied here, once, to every asset:
 * code references to the Python or SQL that defines it;
-* runs in stages (orchestration/lib/stages.py): a window of days is one run per grain, in
+* runs in stages (orchestration/platform/stages.py): a window of days is one run per grain, in
   dependency order. The `daily` job (extraction of the facts, the daily dbt models) runs on a
   schedule for the previous day; when it succeeds, a sensor launches the `monthly` job
   (reference snapshots, current and monthly gold, publication, dashboards) over the months its
@@ -19,12 +19,12 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from orchestration.defs.ingestion.assets import build_ingestion_defs
-from orchestration.defs.publish.assets import build_publish_defs
-from orchestration.defs.transform.assets import build_transform_defs, load_manifest
-from orchestration.lib.partitions import DAILY
-from orchestration.lib.stages import Stage, plan_stages, rewritten_windows, stage_range
-from orchestration.settings import Settings, load_settings
+from orchestration.platform.ingestion import build_ingestion_defs
+from orchestration.platform.publish import build_publish_defs
+from orchestration.platform.transform import build_transform_defs, load_manifest
+from orchestration.platform.partitions import DAILY
+from orchestration.platform.stages import Stage, plan_stages, rewritten_windows, stage_range
+from orchestration.platform.settings import Settings, load_settings
 
 FRESHNESS_DEADLINE_CRON = "0 7 * * *"  # the previous day's data must be there by 07:00
 TIMEZONE = "Europe/Brussels"

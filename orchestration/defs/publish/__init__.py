@@ -1,1 +1,0 @@
-"""Publish: the serving layer (lake Parquet, DuckDB serving file, PostgreSQL) and the dashboards."""
