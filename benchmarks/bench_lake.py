@@ -101,11 +101,11 @@ def extension_read(connection_string: str, url: str) -> dict | str:
 
 def dbt_build_seconds(settings, environ: dict[str, str]) -> float:
     variables = {
-        "lake_root": settings.lake_root, "duckdb_path": str(settings.duckdb_path),
+        "lake_root": settings.lake_root, "warehouse_dir": str(settings.warehouse_dir),
         "window_start": SAMPLE_START.isoformat(),
         "window_end": (SAMPLE_START + timedelta(days=SAMPLE_DAYS)).isoformat(),
     }
-    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     command = [
         str(Path(sys.executable).parent / "dbt"), "build", "--quiet", "--project-dir", str(PROJECT_ROOT),
         "--profiles-dir", str(PROJECT_ROOT / "dbt"), "--target", settings.dbt_target,

@@ -177,12 +177,11 @@ def land_history(settings: Settings, connection: duckdb.DuckDBPyConnection, firs
     """One lake partition per day of `days` from `first` for each fact table, written by the
     lake's own writer with the Arrow schema the extractor describes for the source (an empty
     file for a day without rows, as the ingestion writes it)."""
-    from orchestration.platform.ingestion import REGISTRY_PATH
     from orchestration.platform.extractors import open_extractor
-    from orchestration.platform.registry import load_registry
+    from orchestration.platform.registry import load_all
 
     lake = settings.open_lake()
-    specs = {spec.table: spec for spec in load_registry(REGISTRY_PATH)}
+    specs = {spec.table: spec for spec in load_all()}
     for table, system in FACTS.items():
         spec = specs[table]
         extractor = open_extractor(settings.connections[spec.connection], {}, spec.where)
@@ -208,11 +207,11 @@ def land_history(settings: Settings, connection: duckdb.DuckDBPyConnection, firs
 def land_snapshots(settings: Settings, first: date, days: int) -> None:
     """A copy of each snapshot table under every day after the first of the history, as the
     runs of those days left them: one landed by `ingest`, the others hard links to it."""
-    from orchestration.platform.ingestion import REGISTRY_PATH, ingest
-    from orchestration.platform.registry import load_registry
+    from orchestration.platform.ingestion import ingest
+    from orchestration.platform.registry import load_all
 
     lake = settings.open_lake()
-    for spec in load_registry(REGISTRY_PATH):
+    for spec in load_all():
         if spec.mode != "snapshot":
             continue
         landed = first + timedelta(days=1)
@@ -229,7 +228,7 @@ def dbt_build_everything(settings: Settings) -> None:
     from orchestration.platform.transform import dbt_vars
 
     target = settings.data_dir / "dbt-history"
-    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     command = [
         DBT, "build", "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT / "dbt"),
         "--target", settings.dbt_target, "--vars", json.dumps(dbt_vars(settings)),

@@ -1,5 +1,12 @@
-"""Reading gold tables back in tests: every table of schema `gld`, rows sorted, comparable."""
+"""Reading the warehouses and gold tables back in tests: rows sorted, comparable.
 
+Each department builds in its own warehouse file; `warehouses(settings)` opens all of them in
+one read-only session where every table and view is also reachable as `<schema>.<name>`
+(`gld.gld_culture__...`), as it would be in a single warehouse.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -11,14 +18,34 @@ GOLD_TABLES_SQL = (
 
 
 def read_gold(connection: duckdb.DuckDBPyConnection) -> dict[str, list]:
-    names = [name for (name,) in connection.execute(GOLD_TABLES_SQL).fetchall()]
+    names = sorted({name for (name,) in connection.execute(GOLD_TABLES_SQL).fetchall()})
     return {
         name: sorted(connection.execute(f"select * from gld.{name}").fetchall(), key=repr)
         for name in names
     }
 
 
-def gold_tables(duckdb_path: Path) -> dict[str, list]:
-    """The gold tables of a warehouse (or serving) file, opened read-only."""
-    with duckdb.connect(str(duckdb_path), read_only=True) as connection:
+@contextmanager
+def warehouses(settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Every department's warehouse, attached read-only, its relations also as <schema>.<name>."""
+    with duckdb.connect() as connection:
+        for path in sorted(Path(settings.warehouse_dir).glob("*.duckdb")):
+            connection.execute(f"attach '{path}' as \"{path.stem}\" (read_only)")
+        relations = connection.execute(
+            "select table_catalog, table_schema, table_name from information_schema.tables "
+            "where table_catalog not in ('memory', 'system', 'temp')"
+        ).fetchall()
+        for catalog, schema, name in relations:
+            connection.execute(f'create schema if not exists memory."{schema}"')
+            connection.execute(f'create view memory."{schema}"."{name}" as from "{catalog}"."{schema}"."{name}"')
+        yield connection
+
+
+def gold_tables(path_or_settings) -> dict[str, list]:
+    """The gold tables of a serving file (a path), or of every warehouse (settings)."""
+    if isinstance(path_or_settings, Path):
+        with duckdb.connect(str(path_or_settings), read_only=True) as connection:
+            return read_gold(connection)
+    with warehouses(path_or_settings) as connection:
+        connection.execute("use memory")
         return read_gold(connection)

@@ -3,14 +3,13 @@
 
 import dagster as dg
 
-from orchestration.platform.ingestion import REGISTRY_PATH
 from orchestration.platform.definitions import build_definitions
 from orchestration.platform.partitions import DAILY, MONTHLY
-from orchestration.platform.registry import load_registry
+from orchestration.platform.registry import load_all
 
 
 def ingestion_keys():
-    return {spec.asset_key for spec in load_registry(REGISTRY_PATH)}
+    return {spec.asset_key for spec in load_all()}
 
 
 def nodes(manifest, resource_type):
@@ -27,7 +26,7 @@ def test_partitions_are_those_a_reader_recognises(manifest, graph):
     def partitions(key):
         return graph.get(key).partitions_def
 
-    for spec in load_registry(REGISTRY_PATH):
+    for spec in load_all():
         expected = {"incremental": DAILY, "snapshot": None}[spec.mode]
         assert graph.get(spec.asset_key).is_materializable, spec.asset_key
         assert partitions(spec.asset_key) == expected, spec.asset_key

@@ -112,11 +112,10 @@ def run_window(
 def history_gaps(settings: Settings, select: str | None, first: date) -> list[tuple[str, list[date]]]:
     """Partitioned source tables with days before `first` never landed in the lake: a run that
     starts after them would build its figures on part of the history."""
-    from orchestration.platform.ingestion import REGISTRY_PATH
     from orchestration.platform.partitions import HISTORY_START, days_in_window
-    from orchestration.platform.registry import load_registry
+    from orchestration.platform.registry import load_all
 
-    specs = {spec.asset_key: spec for spec in load_registry(REGISTRY_PATH) if spec.mode == "incremental"}
+    specs = {spec.asset_key: spec for spec in load_all() if spec.mode == "incremental"}
     if select:
         from orchestration.platform.definitions import build_definitions
 
@@ -277,8 +276,8 @@ def print_summary(settings: Settings) -> None:
     for relation, rows, as_of in gold_summary(published):
         print(f"  {relation:<50} {rows:>8} rows   data as of {as_of or '-'}")
     print(
-        f"\nLake: {settings.lake_root} (published gold Parquet under gold/, see gold/published.json)\n"
-        f"Warehouse (dbt builds here): {settings.duckdb_path}\n"
+        f"\nLake: {settings.lake_root} (published gold Parquet under gold/<department>/, see its published.json)\n"
+        f"Warehouses (dbt builds here, one file per department): {settings.warehouse_dir}\n"
         f"Query the published gold (read-only, never blocks a build): .venv/bin/python -c "
         f"\"import duckdb; print(duckdb.connect('{published}', read_only=True)"
         f".sql('from gld.gld_culture__subventions_mensuelles limit 10'))\"\n"
@@ -357,11 +356,10 @@ def main(argv: list[str] | None = None) -> int:
 def scaffold_staging_model(settings: Settings, name: str, entity: str | None) -> int:
     import pyarrow.parquet as pq
 
-    from orchestration.platform.ingestion import REGISTRY_PATH
-    from orchestration.platform.registry import load_registry
+    from orchestration.platform.registry import load_all
     from orchestration.platform.scaffold import ScaffoldError, scaffold
 
-    spec = next((s for s in load_registry(REGISTRY_PATH) if s.name == name), None)
+    spec = next((s for s in load_all() if s.name == name), None)
     if spec is None:
         print(f"{name} is not in {REGISTRY_PATH}: add its entry there first.", file=sys.stderr)
         return 2

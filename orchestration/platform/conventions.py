@@ -164,8 +164,10 @@ def registry_violations(path: Path) -> list[Violation]:
 
 
 def main(path: str = "target/manifest.json") -> int:
-    registry = Path(__file__).resolve().parent.parent / "defs" / "ingestion" / "registry.yml"
-    violations = registry_violations(registry) + check_manifest(json.loads(Path(path).read_text()))
+    from orchestration.platform.registry import registry_files
+
+    violations = [v for file in registry_files() for v in registry_violations(file)]
+    violations += check_manifest(json.loads(Path(path).read_text()))
     for violation in violations:
         print(violation)
     print(f"{len(violations)} convention violation(s)" if violations else "Conventions: all good.")

@@ -1,7 +1,11 @@
-"""The single entry point of the Dagster code: gathers the domains and applies global policy.
+"""A department's code location, or all of them: its components, then the platform's policy.
 
-`dagster dev -m orchestration.platform.definitions` loads `defs`; tests and the command line call
-`build_definitions` with their own settings. Policy applied here, once, to every asset:
+Each department is a code location (orchestration/locations/<department>/definitions.py, listed
+in workspace.yaml) whose `defs` is `build_definitions(load_settings(), [department])`: the
+Dagster Components declared in its `defs/` folder (SourceSystems, DbtModels, Publication:
+orchestration/platform/components.py), with the resources and the policy below. The command
+line and the tests build every department at once (`departments=None`), one graph. Policy
+applied here, once, to every asset:
 * code references to the Python or SQL that defines it;
 * runs in stages (orchestration/platform/stages.py): a window of days is one run per grain, in
   dependency order. The `daily` job (extraction of the facts, the daily dbt models) runs on a
@@ -14,17 +18,17 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from datetime import date, timedelta
 
 import dagster as dg
 
-from orchestration.platform.ingestion import build_ingestion_defs
-from orchestration.platform.publish import build_publish_defs
-from orchestration.platform.transform import build_transform_defs, load_manifest
 from orchestration.platform.partitions import DAILY
+from orchestration.platform.registry import LOCATIONS_DIR
+from orchestration.platform.settings import PROJECT_ROOT, Settings
 from orchestration.platform.stages import Stage, plan_stages, rewritten_windows, stage_range
-from orchestration.platform.settings import Settings, load_settings
+from orchestration.platform.transform import dbt_resource
 
 FRESHNESS_DEADLINE_CRON = "0 7 * * *"  # the previous day's data must be there by 07:00
 TIMEZONE = "Europe/Brussels"
@@ -33,21 +37,30 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 PARTITION_TAG = "dagster/partition"
 
 
-def build_definitions(settings: Settings, select: str | None = None) -> dg.Definitions:
-    """Every asset, and one job per stage of the assets `select`ed (Dagster's selection
-    syntax; default: all of them)."""
-    manifest = load_manifest()
-    domains = dg.Definitions.merge(
-        build_ingestion_defs(),
-        build_transform_defs(settings, manifest),
-        build_publish_defs(settings, manifest),
-    )
-    assets = dg.with_source_code_references(list(domains.assets or []))
+def all_departments() -> list[str]:
+    """Every department: the folders of orchestration/locations/ (workspace.yaml lists them)."""
+    return sorted(p.parent.name for p in LOCATIONS_DIR.glob("*/definitions.py"))
+
+
+def department_components(department: str) -> dg.Definitions:
+    """The definitions of the components declared in a department's `defs/` folder."""
+    module = importlib.import_module(f"orchestration.locations.{department}.defs")
+    return dg.ComponentTree.from_module(defs_module=module, project_root=PROJECT_ROOT).build_defs()
+
+
+def build_definitions(
+    settings: Settings, departments: list[str] | None = None, select: str | None = None
+) -> dg.Definitions:
+    """The assets of `departments` (default: all), and one job per stage of the assets
+    `select`ed (Dagster's selection syntax; default: all of them)."""
+    # the components' assets, gathered (Definitions built from component trees do not merge)
+    built = [department_components(d) for d in departments or all_departments()]
+    assets = dg.with_source_code_references([a for defs in built for a in defs.assets or []])
     resources = {
-        **(domains.resources or {}),
         # opened per step, before it reads anything: a wrong credential fails here, clearly
         "lake": dg.ResourceDefinition(resource_fn=lambda _: settings.open_lake()),
         "settings": settings,
+        "dbt": dbt_resource(settings),
     }
     graph = dg.Definitions(assets=assets, resources=resources).resolve_asset_graph()
     keys = (
@@ -75,9 +88,13 @@ def build_definitions(settings: Settings, select: str | None = None) -> dg.Defin
         ),
     ]
     schedules = []
+    hour, minute = settings.ingestion_time  # settings.INGESTION_TIME, UTC
     if stages and stages[0].partitions_def == DAILY:
-        schedules.append(dg.build_schedule_from_partitioned_job(  # settings.INGESTION_TIME
-            jobs[0], hour_of_day=settings.ingestion_time[0], minute_of_hour=settings.ingestion_time[1],
+        schedules.append(dg.build_schedule_from_partitioned_job(jobs[0], hour_of_day=hour, minute_of_hour=minute))
+    elif stages:  # a department without daily facts (reference data): its first stage, every day
+        schedules.append(dg.ScheduleDefinition(
+            name=f"{stages[0].name}_schedule", job=jobs[0], cron_schedule=f"{minute} {hour} * * *",
+            execution_timezone="UTC",
         ))
     sensors = [dg.build_sensor_for_freshness_checks(
         freshness_checks=freshness_checks, name="freshness_checks_sensor"
@@ -167,7 +184,3 @@ def next_stage_sensor(stages: list[Stage], jobs: list) -> dg.RunStatusSensorDefi
 
     return _next_stage
 
-
-@dg.definitions
-def defs() -> dg.Definitions:
-    return build_definitions(load_settings())

@@ -36,11 +36,10 @@ from orchestration.platform.ingestion_plan import (
 from orchestration.platform.extractors import ExtractError, ReadRequest, Window, open_extractor, with_retries
 from orchestration.platform.lake import Lake
 from orchestration.platform.partitions import HISTORY_START, SINGLE_RUN, partitions_for
-from orchestration.platform.registry import TableSpec, load_registry
+from orchestration.platform.registry import TableSpec
 from orchestration.platform.warehouse import lake_writer
-from orchestration.platform.settings import PROJECT_ROOT, Settings
+from orchestration.platform.settings import Settings
 
-REGISTRY_PATH = PROJECT_ROOT / "orchestration" / "registry.yml"
 PRIMARY_KEY_CHECK = "primary_key_unique"  # a warning: raw keeps what the source holds
 
 
@@ -250,7 +249,7 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
         if partitions_def is not None:
             window = context.partition_time_window
             start, end = window.start.date(), window.end.date()
-        with lake_writer(settings.duckdb_path, context.log):  # never while dbt reads the lake
+        with lake_writer(settings.warehouse(spec.department), context.log):  # never while dbt reads the lake
             report = ingest(spec, settings, lake, start, end, os.environ, context.log.info)
         if partitions_def is not None:
             # partitions outside the run's own (late rows, the lookback) are materialised too:
@@ -302,8 +301,7 @@ def source_table_spec(spec: TableSpec) -> dg.AssetSpec:
     )
 
 
-def build_ingestion_defs(registry_path: Path = REGISTRY_PATH) -> dg.Definitions:
-    specs = load_registry(registry_path)
+def build_ingestion_defs(specs: list[TableSpec]) -> dg.Definitions:
     return dg.Definitions(
         assets=[source_table_spec(s) for s in specs] + [build_ingestion_asset(s) for s in specs]
     )

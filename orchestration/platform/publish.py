@@ -1,13 +1,14 @@
 """Publish: the gold tables into the serving layer, and the dashboards that read them.
 
-`serving/<model>`: one asset per gold model, all published by one step that runs after the dbt
-builds of the same run and their checks succeeded (a failing check fails its build, so nothing
+`serving/<model>`: one asset per gold model of a department, all published by one step that runs
+after the dbt builds of the same run and their checks succeeded (a failing check fails its build, so nothing
 is published). A publication takes from the warehouse exactly what the run built: a
 current-state table whole, a partitioned table's partitions (its months); every other table and
 partition is carried over from the previous publication. So re-running an old window never
 publishes older data than what is already published, and the published tables always come from
-one version. The step writes the lake, the serving file and, when configured, the PostgreSQL
-schema, and records the date each table's data describes.
+one version. The step writes the department's folder of the lake, then (one department at a time)
+the serving file and, when configured, the PostgreSQL schema with every department's current
+publication, and records the date each table's data describes.
 
 `dashboard/<exposure>`: one asset per dbt exposure (a page of the dashboard), downstream of
 the published tables it reads, with its URL. dagster-dbt does not turn exposures into
@@ -30,21 +31,27 @@ from orchestration.platform.serving import (
     publish_parquet,
     publish_postgres,
     publish_serving_file,
+    published_departments,
     read_gold,
     read_publication,
 )
 from orchestration.platform.dbt_translator import LakehouseTranslator, layer
 from orchestration.platform.lake import Lake
+from orchestration.platform.settings import ServingConfig, Settings
 from orchestration.platform.warehouse import exclusive_writer
-from orchestration.platform.settings import Settings
 
 Manifest = Mapping[str, Any]
 TRANSLATOR = LakehouseTranslator()
 
 
-def gold_models(manifest: Manifest) -> list[Mapping[str, Any]]:
+def gold_models(manifest: Manifest, department: str | None = None) -> list[Mapping[str, Any]]:
+    """The gold models (of `department`, by their dbt database)."""
     return sorted(
-        (n for n in manifest["nodes"].values() if n["resource_type"] == "model" and layer(n) == "gld"),
+        (
+            n for n in manifest["nodes"].values()
+            if n["resource_type"] == "model" and layer(n) == "gld"
+            and department in (None, n["database"])
+        ),
         key=lambda n: n["name"],
     )
 
@@ -53,7 +60,7 @@ def serving_key(model_name: str) -> dg.AssetKey:
     return dg.AssetKey(["serving", model_name])
 
 
-def serving_specs(manifest: Manifest) -> list[dg.AssetSpec]:
+def serving_specs(manifest: Manifest, department: str) -> list[dg.AssetSpec]:
     return [
         dg.AssetSpec(
             serving_key(node["name"]),
@@ -64,12 +71,12 @@ def serving_specs(manifest: Manifest) -> list[dg.AssetSpec]:
             kinds={"duckdb", "parquet"},
             skippable=True,  # a table never published yet and not built by the run
         )
-        for node in gold_models(manifest)
+        for node in gold_models(manifest, department)
     ]
 
 
-def dashboard_specs(manifest: Manifest) -> list[dg.AssetSpec]:
-    """One asset per dbt exposure, downstream of the published gold tables it depends on."""
+def dashboard_specs(manifest: Manifest, department: str) -> list[dg.AssetSpec]:
+    """One asset per dbt exposure that reads the department's gold tables, downstream of them."""
     return [
         dg.AssetSpec(
             dg.AssetKey(["dashboard", exposure["name"]]),
@@ -89,6 +96,7 @@ def dashboard_specs(manifest: Manifest) -> list[dg.AssetSpec]:
             },
         )
         for exposure in sorted(manifest["exposures"].values(), key=lambda e: e["name"])
+        if any(manifest["nodes"][n]["database"] == department for n in exposure["depends_on"]["nodes"])
     ]
 
 
@@ -139,14 +147,33 @@ def merge_partitions(previous: pa.Table | None, rebuilt: pa.Table, column: str, 
     return pa.concat_tables([kept.cast(rebuilt.schema), rebuilt])
 
 
-def build_publish_defs(settings: Settings, manifest: Manifest) -> dg.Definitions:
-    models = {TRANSLATOR.get_asset_key(node): node for node in gold_models(manifest)}
+def serve_every_department(lake: Lake, config: ServingConfig, department: str, tables: Mapping[str, Published]) -> None:
+    """The serving file (and PostgreSQL schema) with every department's current publication, the
+    department's own being `tables`; one department at a time."""
+    with exclusive_writer(config.path):
+        served = {}
+        for other in published_departments(lake):
+            if other != department:
+                served.update(read_publication(lake, other))
+        served.update(tables)
+        publish_serving_file(config.path, served)
+        if config.postgres_dsn:
+            publish_postgres(config.postgres_dsn, config.postgres_schema, served)
 
-    @dg.multi_asset(specs=serving_specs(manifest), name="publish_gold")
-    def publish_gold(context: dg.AssetExecutionContext, lake: dg.ResourceParam[Lake]):
+
+def build_publish_defs(manifest: Manifest, department: str) -> dg.Definitions:
+    models = {TRANSLATOR.get_asset_key(node): node for node in gold_models(manifest, department)}
+    if not models:
+        return dg.Definitions()
+
+    @dg.multi_asset(specs=serving_specs(manifest, department), name=f"publish_{department}")
+    def publish_gold(
+        context: dg.AssetExecutionContext, lake: dg.ResourceParam[Lake], settings: dg.ResourceParam[Settings]
+    ):
         config = settings.serving
+        warehouse = settings.warehouse(department)
         built = built_in_run(context, set(models))
-        previous = read_publication(lake)
+        previous = read_publication(lake, department)
         now = datetime.now(timezone.utc)
         filters, months = {}, {}
         for key, partitions in built.items():
@@ -156,8 +183,8 @@ def build_publish_defs(settings: Settings, manifest: Manifest) -> dg.Definitions
                 months[node["name"]] = sorted(date.fromisoformat(p) for p in partitions)
                 keys = ", ".join(f"date '{d.isoformat()}'" for d in months[node["name"]])
                 filters[node["name"]] = f'"{column}" in ({keys})'
-        with exclusive_writer(settings.duckdb_path, context.log):  # no dbt build writes meanwhile
-            rebuilt = read_gold(settings.duckdb_path, [models[k]["name"] for k in built], filters)
+        with exclusive_writer(warehouse, context.log):  # no dbt build writes meanwhile
+            rebuilt = read_gold(warehouse, [models[k]["name"] for k in built], filters)
         tables = dict(previous)
         for key in built:
             name = models[key]["name"]
@@ -170,10 +197,8 @@ def build_publish_defs(settings: Settings, manifest: Manifest) -> dg.Definitions
             context.log.warning("No gold table was built in this run: the publication is unchanged.")
         else:
             publication = f"{now:%Y%m%dT%H%M%S%fZ}-{context.run.run_id[:8]}"
-            parquet = publish_parquet(lake, tables, publication)
-            publish_serving_file(config.path, tables)
-            if config.postgres_dsn:
-                publish_postgres(config.postgres_dsn, config.postgres_schema, tables)
+            parquet = publish_parquet(lake, tables, publication, department)
+            serve_every_department(lake, config, department, tables)
             context.log.info(
                 f"Published {len(built)} rebuilt gold table(s) ({', '.join(sorted(rebuilt))}) "
                 f"with {len(tables) - len(built)} carried over, to {config.path}"
@@ -198,8 +223,8 @@ def build_publish_defs(settings: Settings, manifest: Manifest) -> dg.Definitions
                 },
             )
 
-    @dg.multi_asset(specs=dashboard_specs(manifest), name="dashboards")
-    def dashboards(context: dg.AssetExecutionContext):
+    @dg.multi_asset(specs=dashboard_specs(manifest, department), name=f"dashboards_{department}")
+    def dashboards(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]):
         path = settings.serving.path
         with connect_read_only(path) as connection:
             published = {
@@ -223,7 +248,8 @@ def build_publish_defs(settings: Settings, manifest: Manifest) -> dg.Definitions
                 },
             )
 
-    return dg.Definitions(assets=[publish_gold, dashboards])
+    pages = dashboard_specs(manifest, department)
+    return dg.Definitions(assets=[publish_gold, dashboards] if pages else [publish_gold])
 
 
 def _rebuilt(name: str, months: dict[str, list[date]], built: set[str]) -> str:

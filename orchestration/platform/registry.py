@@ -1,10 +1,13 @@
 """The ingestion registry: one YAML entry per source table, read into typed specs.
 
-Analysts add a table by adding lines to `orchestration/registry.yml`; one
-factory (`orchestration/platform/ingestion.py`) turns every entry into an asset. Every
-mistake is refused when the registry is read, with the file, the line, the entry and what to
-write instead: an unknown key (often a table indented under the wrong key), a key or a table
-declared twice (YAML itself would keep the last one silently), a system without tables.
+Each department declares its source systems in its own folder,
+`orchestration/locations/<department>/defs/sources/defs.yaml`, a `SourceSystems` component
+(orchestration/platform/components.py); analysts add a table by adding lines there, and one
+factory (orchestration/platform/ingestion.py) turns every entry into an asset. The registry is
+the union of those files (`load_all`). Every mistake is refused when a file is read, with the
+file, the line, the entry and what to write instead: an unknown key (often a table indented
+under the wrong key), a key or a table declared twice (YAML itself would keep the last one
+silently), a system without tables, a system declared by two departments.
 """
 
 from __future__ import annotations
@@ -15,8 +18,12 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
+from orchestration.platform.settings import PROJECT_ROOT
+
 from orchestration.platform.extractors.sql import Source
 
+SOURCES_COMPONENT = "orchestration.platform.components.SourceSystems"
+LOCATIONS_DIR = PROJECT_ROOT / "orchestration" / "locations"
 MODES = ("snapshot", "incremental")
 GRAINS = ("day", "month")
 SCHEMA_POLICIES = ("evolve", "freeze")
@@ -54,8 +61,9 @@ class TableSpec:
     source_schema: str | None = None
     query: str | None = None  # a SELECT read instead of a table
     partition_column: str | None = None  # `partition_by:` when it is not the cursor
-    file: str = "registry.yml"
+    file: str = "defs.yaml"
     line: int = 0
+    department: str = ""  # the code location that declares it (its folder under locations/)
 
     @property
     def name(self) -> str:
@@ -113,19 +121,66 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> _Mappin
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def display(path: Path) -> str:
+    """How messages name a file: relative to the project when it is in it."""
+    path = path.resolve()
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else path.name
+
+
+def department_of(path: Path) -> str:
+    """The department of a file under orchestration/locations/<department>/ ("" elsewhere)."""
+    path = path.resolve()
+    return path.relative_to(LOCATIONS_DIR).parts[0] if path.is_relative_to(LOCATIONS_DIR) else ""
+
+
+def registry_files() -> list[Path]:
+    """Every department's source declarations (the defs.yaml files of type SourceSystems)."""
+    return sorted(
+        path for path in LOCATIONS_DIR.glob("*/defs/**/defs.yaml")
+        if SOURCES_COMPONENT in path.read_text()
+    )
+
+
+def load_all() -> list[TableSpec]:
+    """The whole registry: every department's source tables. A system belongs to one department."""
+    specs: list[TableSpec] = []
+    owners: dict[str, TableSpec] = {}
+    for path in registry_files():
+        for spec in load_registry(path):
+            first = owners.setdefault(spec.system, spec)
+            if first.department != spec.department:
+                raise RegistryError(
+                    f"{spec.file}:{spec.line}: system {spec.system!r} is already declared by "
+                    f"department {first.department} ({first.file}): a source system belongs to one department; declare its tables "
+                    "in that file (another department reads them through dbt)."
+                )
+            specs.append(spec)
+    return specs
+
+
 def load_registry(path: Path) -> list[TableSpec]:
+    """The tables declared in one SourceSystems file."""
+    name = display(path)
     try:
         document = yaml.load(path.read_text(), Loader=_StrictLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as error:
-        raise RegistryError(f"{path}: not valid YAML: {error}") from error
-    if not isinstance(document, _Mapping) or not isinstance(document.get("systems"), _Mapping):
-        raise RegistryError(f"{path}: expected a top-level `systems:` mapping.")
+        raise RegistryError(f"{name}: not valid YAML: {error}") from error
+    attributes = document.get("attributes") if isinstance(document, _Mapping) else None
+    if (
+        not isinstance(document, _Mapping) or document.get("type") != SOURCES_COMPONENT
+        or not isinstance(attributes, _Mapping) or not isinstance(attributes.get("systems"), _Mapping)
+    ):
+        raise RegistryError(
+            f"{name}: expected `type: {SOURCES_COMPONENT}` and `attributes:` with a `systems:` "
+            "mapping below it."
+        )
     _refuse_repeats(path, document, "")
-    systems = document["systems"]
+    _refuse_repeats(path, attributes, "attributes")
+    systems = attributes["systems"]
     _refuse_repeats(path, systems, "systems")
     specs = []
     for system, body in systems.items():
-        here = f"{path.name}:{systems.lines[system]}: systems.{system}"
+        here = f"{name}:{systems.lines[system]}: systems.{system}"
         if not isinstance(body, _Mapping):
             raise RegistryError(f"{here}: expected `owner:` and `tables:` under the system.")
         _refuse_repeats(path, body, f"systems.{system}")
@@ -141,7 +196,7 @@ def load_registry(path: Path) -> list[TableSpec]:
             line = tables.lines[table]
             if not isinstance(entry, _Mapping):
                 raise RegistryError(
-                    f"{path.name}:{line}: systems.{system}.tables.{table}: expected the table's "
+                    f"{name}:{line}: systems.{system}.tables.{table}: expected the table's "
                     "keys (description, primary_key, mode...) indented below its name."
                 )
             specs.append(_table_spec(path, system, body, table, entry, line))
@@ -151,7 +206,7 @@ def load_registry(path: Path) -> list[TableSpec]:
 def _refuse_repeats(path: Path, mapping: _Mapping, where: str) -> None:
     for key, line, first in mapping.repeated:
         raise RegistryError(
-            f"{path.name}:{line}: {where + '.' if where else ''}{key}: declared twice (first at "
+            f"{display(path)}:{line}: {where + '.' if where else ''}{key}: declared twice (first at "
             f"line {first}); YAML would keep only the last one. Remove or rename one of them."
         )
 
@@ -160,17 +215,17 @@ def _refuse_unknown(path: Path, mapping: _Mapping, where: str, allowed: set[str]
     for key in mapping:
         if key not in allowed:
             raise RegistryError(
-                f"{path.name}:{mapping.lines[key]}: {where}: unknown key {key!r} for {what} "
+                f"{display(path)}:{mapping.lines[key]}: {where}: unknown key {key!r} for {what} "
                 f"(allowed: {', '.join(sorted(allowed))}); if it is a table, indent it under "
                 "`tables:` like the others."
             )
 
 
 def _table_spec(path: Path, system: str, body: dict, table: str, entry: _Mapping, line: int) -> TableSpec:
-    where = f"{path.name}:{line}: systems.{system}.tables.{table}"
+    name = display(path)
 
     def fail(message: str, key: str | None = None) -> RegistryError:
-        at = f"{path.name}:{entry.lines[key]}" if key in entry.lines else f"{path.name}:{line}"
+        at = f"{name}:{entry.lines[key]}" if key in entry.lines else f"{name}:{line}"
         return RegistryError(f"{at}: systems.{system}.tables.{table}: {message}")
 
     _refuse_repeats(path, entry, f"systems.{system}.tables.{table}")
@@ -230,6 +285,7 @@ def _table_spec(path: Path, system: str, body: dict, table: str, entry: _Mapping
         source_schema=entry.get("schema"),
         query=entry.get("query"),
         partition_column=partition_by if partition_by != cursor else None,
-        file=path.name,
+        file=name,
         line=line,
+        department=department_of(path),
     )

@@ -4,12 +4,13 @@ A publication is one version of every gold table, published together or not at a
 target is written aside and then swapped in, so a reader sees the old version or the new one,
 never half of either, never a mix of two tables' versions, and never blocks the writer:
 
-* the lake: each publication writes its tables under `<lake_root>/gold/<publication>/` and then
-  replaces one small pointer, `<lake_root>/gold/published.json`, in one step (a rename, or one
-  blob upload); readers follow the pointer (`read_publication`). The last few publications are
-  kept for readers still on them;
-* the serving file, a DuckDB file: a new file is written beside the old one and renamed over
-  it. Readers attach it read-only in a fresh in-memory DuckDB for each page or query
+* the lake: each department's publication writes its tables under
+  `<lake_root>/gold/<department>/<publication>/` and then replaces one small pointer,
+  `<lake_root>/gold/<department>/published.json`, in one step (a rename, or one blob upload);
+  readers follow the pointer (`read_publication`). The last few publications are kept for
+  readers still on them;
+* the serving file, a DuckDB file holding every department's current publication: a new file
+  is written beside the old one and renamed over it (one department at a time). Readers attach it read-only in a fresh in-memory DuckDB for each page or query
   (`connect_read_only`), so they never hold the old file for long;
 * optionally a PostgreSQL schema (for Power BI, Superset): filled under a new name, then
   swapped with the published one by two renames in one transaction.
@@ -76,18 +77,20 @@ def published_table(tables: Mapping[str, Published]) -> pa.Table:
 # --- (a) the lake ---
 
 
-def gold_root(lake_root: str) -> str:
-    return f"{lake_root.rstrip('/')}/gold"
+def gold_root(lake_root: str, department: str | None = None) -> str:
+    """Where the published gold tables are: `<lake>/gold/`, one folder per department."""
+    root = f"{lake_root.rstrip('/')}/gold"
+    return f"{root}/{department}" if department else root
 
 
-def gold_parquet_path(lake_root: str, publication: str, name: str) -> str:
-    return f"{gold_root(lake_root)}/{publication}/{name}.parquet"
+def gold_parquet_path(lake_root: str, department: str, publication: str, name: str) -> str:
+    return f"{gold_root(lake_root, department)}/{publication}/{name}.parquet"
 
 
-def publish_parquet(lake, tables: Mapping[str, Published], publication: str) -> dict[str, str]:
-    """Every table of a publication into the lake, then the pointer to them in one step: a
-    reader of the pointer sees the previous publication whole or this one whole."""
-    root = gold_root(lake.fs_root)
+def publish_parquet(lake, tables: Mapping[str, Published], publication: str, department: str) -> dict[str, str]:
+    """Every table of a department's publication into the lake, then the pointer to them in one
+    step: a reader of the pointer sees the previous publication whole or this one whole."""
+    root = gold_root(lake.fs_root, department)
     paths = {
         name: lake.publish_file(f"{root}/{publication}/{name}.parquet", t.table.schema, t.table.to_batches()).path
         for name, t in tables.items()
@@ -109,9 +112,20 @@ def publish_parquet(lake, tables: Mapping[str, Published], publication: str) -> 
     return paths
 
 
-def read_publication(lake) -> dict[str, Published]:
-    """The gold tables of the lake's current publication (none before the first one)."""
+def published_departments(lake) -> list[str]:
+    """The departments that have published gold tables in the lake."""
     root = gold_root(lake.fs_root)
+    if not lake.fs.exists(root):
+        return []
+    return sorted(
+        path.rstrip("/").rsplit("/", 1)[-1] for path in lake.fs.ls(root, detail=False)
+        if lake.fs.exists(f"{path.rstrip('/')}/{POINTER}")
+    )
+
+
+def read_publication(lake, department: str) -> dict[str, Published]:
+    """The gold tables of a department's current publication (none before the first one)."""
+    root = gold_root(lake.fs_root, department)
     if not lake.fs.exists(f"{root}/{POINTER}"):
         return {}
     pointer = json.loads(lake.fs.cat_file(f"{root}/{POINTER}"))

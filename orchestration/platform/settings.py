@@ -38,11 +38,14 @@ LAKE_ROOT: Mapping[str, str] = {
     "staging": "abfs://lake",
     "prod": "abfs://lake",
 }
-DUCKDB_PATH: Mapping[str, str] = {
-    "local": "warehouse/lakehouse.duckdb",
-    "ci": "warehouse/lakehouse.duckdb",
-    "staging": "warehouse/lakehouse.duckdb",
-    "prod": "warehouse/lakehouse.duckdb",
+# The folder of the warehouses (relative to the data directory): one DuckDB file per department,
+# `<department>.duckdb`, so that departments never wait on each other's writer lock; a department
+# reads another's models (the reference data) by attaching its file read-only (docs/departments.md).
+WAREHOUSE_DIR: Mapping[str, str] = {
+    "local": "warehouse",
+    "ci": "warehouse",
+    "staging": "warehouse",
+    "prod": "warehouse",
 }
 # The output of dbt/profiles.yml: `azure` registers the abfs filesystem with DuckDB.
 DBT_TARGET: Mapping[str, str] = {
@@ -71,7 +74,7 @@ SERVING_FILE: Mapping[str, str] = {
 SOURCE_CONNECTIONS: Mapping[str, Mapping[str, dict]] = yaml.safe_load(CONNECTIONS_PATH.read_text())
 CONCERNS: Mapping[str, Mapping[str, object]] = {
     "LAKE_ROOT": LAKE_ROOT,
-    "DUCKDB_PATH": DUCKDB_PATH,
+    "WAREHOUSE_DIR": WAREHOUSE_DIR,
     "DBT_TARGET": DBT_TARGET,
     "INGESTION_TIME": INGESTION_TIME,
     "SERVING_FILE": SERVING_FILE,
@@ -179,7 +182,7 @@ class Settings:
     environment: str
     data_dir: Path
     lake_root: str
-    duckdb_path: Path
+    warehouse_dir: Path
     dbt_target: str
     connections: Mapping[str, ConnectionSpec]
     ingestion_time: tuple[int, int]
@@ -190,6 +193,11 @@ class Settings:
     @property
     def sample_dir(self) -> Path:
         return self.data_dir / "sample"
+
+    def warehouse(self, department: str) -> Path:
+        """The DuckDB file where `department`'s dbt models are built; its catalog name (the file's
+        stem) is the `database` that dbt_project.yml gives the department's folders."""
+        return self.warehouse_dir / f"{department}.duckdb"
 
     @property
     def lake_credentials(self) -> LakeCredentials:
@@ -227,7 +235,7 @@ def settings_for(
         environment=environment,
         data_dir=data_dir,
         lake_root=lake_root,
-        duckdb_path=data_dir / DUCKDB_PATH[environment],
+        warehouse_dir=data_dir / WAREHOUSE_DIR[environment],
         dbt_target=DBT_TARGET[environment],
         ingestion_time=INGESTION_TIME[environment],
         serving=serving_config(environment, data_dir, environ),

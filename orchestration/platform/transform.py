@@ -1,11 +1,17 @@
-"""Transform: the dbt project on DuckDB as Dagster assets, one dbt build per grain and run.
+"""Transform: a department's dbt models on DuckDB as Dagster assets, one dbt build per grain and run.
 
-Models are grouped by their partitions (orchestration/platform/partitions.py): daily, monthly (dbt
-config `batch_size`) and current-state models each form one multi-asset, built by one
-`dbt build` of its window. The window travels as dbt's event-time flags; dbt's partial parse
-of the project is kept between runs, so a run never parses the project again.
+The department's models are those whose dbt `database` is the department; they are built in its
+own warehouse file (`settings.warehouse(department)`), which attaches read-only the warehouses of
+the departments it reads (the reference data), so departments never wait on each other's writer
+lock (docs/departments.md). Models are grouped by their partitions
+(orchestration/platform/partitions.py): daily, monthly (dbt config `batch_size`) and
+current-state models each form one multi-asset, built by one `dbt build` of its window. The
+window travels as dbt's event-time flags; dbt's partial parse of the project is kept between
+runs (per department), so a run never parses the project again.
 """
 
+import contextlib
+import functools
 import importlib.metadata
 import json
 import shutil
@@ -19,9 +25,10 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
 from orchestration.platform.dbt_translator import LakehouseTranslator
+from orchestration.platform.dbt_warehouses import write_attachments
 from orchestration.platform.partitions import GRAINS, SINGLE_RUN, covering, event_time_flags, partitions_for
-from orchestration.platform.warehouse import exclusive_writer, row_counts
 from orchestration.platform.settings import PROJECT_ROOT, Settings
+from orchestration.platform.warehouse import exclusive_writer, row_counts, shared_reader
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_ROOT, profiles_dir=PROJECT_ROOT / "dbt")
 PARTIAL_PARSE = "partial_parse.msgpack"
@@ -29,10 +36,30 @@ PARTIAL_PARSE = "partial_parse.msgpack"
 STEPS = {"day": "dbt_daily", "month": "dbt_monthly", None: "dbt_current"}
 
 
-def dbt_vars(settings: Settings) -> dict[str, str]:
-    """Where the lake and DuckDB are: the same at every run of an environment (a var that
-    changes would make dbt parse the whole project again)."""
-    return {"lake_root": settings.lake_root, "duckdb_path": str(settings.duckdb_path)}
+def dbt_vars(settings: Settings) -> dict:
+    """Where the lake and the warehouses are: the same at every run of an environment, whatever
+    the department (a var that changes would make dbt parse the whole project again); a build
+    attaches the warehouse files its models need (macros/attach_warehouses.sql)."""
+    return {"lake_root": settings.lake_root, "warehouse_dir": str(settings.warehouse_dir)}
+
+
+def department_nodes(manifest: dict, department: str) -> dict[str, dict]:
+    """unique_id -> node of the models and seeds that `department` owns (their dbt database)."""
+    return {
+        unique_id: node for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "seed") and node["database"] == department
+    }
+
+
+def upstream_departments(manifest: dict, department: str, grain: str | None) -> list[str]:
+    """The other departments whose models or seeds `department`'s models of `grain` read."""
+    nodes = {k: n for k, n in department_nodes(manifest, department).items() if model_grain(n) == grain}
+    return sorted({
+        manifest["nodes"][parent]["database"]
+        for node in nodes.values()
+        for parent in node.get("depends_on", {}).get("nodes", [])
+        if parent in manifest["nodes"] and manifest["nodes"][parent]["database"] != department
+    })
 
 
 def model_grain(node: dict) -> str | None:
@@ -75,13 +102,18 @@ def _unique_id(event) -> str | None:
 
 
 def load_manifest() -> dict:
-    """The dbt manifest, read once for all the definitions built from it."""
+    """The dbt manifest, read once per version of the file for all the definitions built from it."""
     DBT_PROJECT.prepare_if_dev()  # parses the project under `dagster dev` only
     if not DBT_PROJECT.manifest_path.exists():
         raise FileNotFoundError(
             f"dbt manifest {DBT_PROJECT.manifest_path} is missing: run `make manifest`."
         )
-    return json.loads(DBT_PROJECT.manifest_path.read_text())
+    return _read_manifest(DBT_PROJECT.manifest_path, DBT_PROJECT.manifest_path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=2)
+def _read_manifest(path: Path, _version: int) -> dict:
+    return json.loads(path.read_text())
 
 
 def partitions_written_upstream(context: dg.AssetExecutionContext) -> list[str]:
@@ -105,24 +137,34 @@ def partitions_written_upstream(context: dg.AssetExecutionContext) -> list[str]:
     return sorted(key for key in keys if key and key not in own)
 
 
-def build_dbt_assets(settings: Settings, manifest: dict, grain: str | None) -> dg.AssetsDefinition:
-    """The dbt models of one grain as one multi-asset, built by one `dbt build` per run."""
+def build_dbt_assets(manifest: dict, department: str, grain: str | None) -> dg.AssetsDefinition:
+    """The department's dbt models of one grain as one multi-asset, built by one `dbt build` per run."""
     partitions_def = partitions_for(grain)
-    table_relations_by_id = table_relations(manifest)
+    owned = department_nodes(manifest, department)
+    table_relations_by_id = {k: v for k, v in table_relations(manifest).items() if k in owned}
+    upstream = upstream_departments(manifest, department, grain)
     others = [g for g in GRAINS if g != grain]
+    mine = f"config.database:{department}"
 
     @dbt_assets(
         manifest=manifest,
         project=DBT_PROJECT,
         dagster_dbt_translator=LakehouseTranslator(),
-        select=f"config.batch_size:{grain}" if grain else "fqn:*",
+        select=f"{mine},config.batch_size:{grain}" if grain else mine,
         exclude=None if grain else " ".join(f"config.batch_size:{g}" for g in others),
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN if partitions_def else None,
-        name=STEPS[grain],
+        name=f"{STEPS[grain]}_{department}",
     )
-    def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: dg.ResourceParam[Settings]):
         settings.open_lake()  # a wrong lake credential fails here, naming its variable
+        warehouse = settings.warehouse(department)
+        if missing := [name for name in upstream if not settings.warehouse(name).exists()]:
+            raise dg.Failure(description=(
+                f"{department}'s models read the models of {', '.join(missing)}, which were never "
+                f"built in this environment.\nFix: run {missing[0]} first (make run ... "
+                f"LOCATION={missing[0]}), or every department at once (make run without LOCATION)."
+            ))
         args = ["build", "--vars", json.dumps(dbt_vars(settings))]
         late: list[str] = []
         if partitions_def is not None:
@@ -137,10 +179,16 @@ def build_dbt_assets(settings: Settings, manifest: dict, grain: str | None) -> d
             if late:
                 context.log.info(f"The window reaches back to {start}: partitions rewritten "
                                  f"upstream in this run ({', '.join(late)}).")
-        with exclusive_writer(settings.duckdb_path, context.log) as waited:
+        # its own warehouse alone; the ones it reads shared with other readers, never while they build
+        with exclusive_writer(warehouse, context.log) as waited, contextlib.ExitStack() as reads:
+            for name in upstream:
+                waited += reads.enter_context(shared_reader(settings.warehouse(name), context.log))
             if waited > 1:
-                context.log.info(f"Waited {waited:.0f} s for the warehouse writer lock.")
+                context.log.info(f"Waited {waited:.0f} s for the warehouse locks.")
             target_path = _target_path(context)
+            write_attachments(
+                target_path, {department: warehouse}, {name: settings.warehouse(name) for name in upstream}
+            )
             cache = settings.data_dir / "dbt" / PARTIAL_PARSE
             if cache.exists():  # the project as parsed by the previous build: no parse again
                 target_path.mkdir(parents=True, exist_ok=True)
@@ -148,7 +196,7 @@ def build_dbt_assets(settings: Settings, manifest: dict, grain: str | None) -> d
             invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target_path)
             # buffered so that row counts can be read once dbt has released the file
             events = list(invocation.stream())
-            counts = row_counts(settings.duckdb_path, table_relations_by_id)
+            counts = row_counts(warehouse, table_relations_by_id)
             reused_parse = _keep_partial_parse(target_path, cache)
         for event in events:
             unique_id = _unique_id(event)
@@ -207,15 +255,17 @@ class DbtCli(DbtCliResource):
         return None
 
 
-def build_transform_defs(settings: Settings, manifest: dict) -> dg.Definitions:
-    return dg.Definitions(
-        assets=[build_dbt_assets(settings, manifest, grain) for grain in STEPS],
-        resources={
-            "dbt": DbtCli(
-                project_dir=DBT_PROJECT,
-                target=settings.dbt_target,
-                # the dbt of this interpreter's environment, whether or not it is on PATH
-                dbt_executable=str(Path(sys.executable).parent / "dbt"),
-            )
-        },
+def dbt_resource(settings: Settings) -> DbtCli:
+    return DbtCli(
+        project_dir=DBT_PROJECT,
+        target=settings.dbt_target,
+        # the dbt of this interpreter's environment, whether or not it is on PATH
+        dbt_executable=str(Path(sys.executable).parent / "dbt"),
     )
+
+
+def build_transform_defs(manifest: dict, department: str) -> dg.Definitions:
+    """One multi-asset per grain that the department's models have."""
+    nodes = department_nodes(manifest, department).values()
+    grains = {model_grain(node) for node in nodes}
+    return dg.Definitions(assets=[build_dbt_assets(manifest, department, g) for g in STEPS if g in grains])

@@ -1,4 +1,4 @@
-"""The DuckDB warehouse file: one builder at a time, and row counts read after a build.
+"""A department's DuckDB warehouse file: one builder at a time, and row counts read after a build.
 
 DuckDB lets one process write a database file, and a second writer fails at once on the
 file lock. Runs of different partitions may overlap (backfills, the multiprocess executor,
@@ -10,6 +10,11 @@ Ingestion takes the same lock *shared*: extractions run in parallel with each ot
 never while a build reads the lake, because DuckDB reading through fsspec opens a Parquet
 file twice and a partition rewritten in between can be read torn (docs/lake.md). The lock
 is a file lock: it holds for runs on one host, which is how this platform runs Dagster.
+
+A department's build reads the warehouses of the departments it depends on (attached
+read-only): it holds their locks shared too (`shared_reader`), so two departments reading the
+reference data build at the same time, and the reference's own build waits for them to finish
+(DuckDB cannot write a file that another process has open).
 """
 
 from __future__ import annotations
@@ -38,6 +43,13 @@ def exclusive_writer(duckdb_path: Path, log=None) -> Iterator[float]:
 @contextmanager
 def lake_writer(duckdb_path: Path, log=None) -> Iterator[float]:
     """Hold the warehouse's lock shared with other extractions, never with a build."""
+    with _lock(duckdb_path, fcntl.LOCK_SH, log) as waited:
+        yield waited
+
+
+@contextmanager
+def shared_reader(duckdb_path: Path, log=None) -> Iterator[float]:
+    """Hold another department's warehouse lock shared while its file is attached read-only."""
     with _lock(duckdb_path, fcntl.LOCK_SH, log) as waited:
         yield waited
 

@@ -25,7 +25,10 @@ from orchestration.platform.cli import run_window
 from orchestration.platform.serving import Published, connect_read_only, publish_serving_file, read_gold
 from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.platform.settings import PROJECT_ROOT, settings_for
+from tests.gold import warehouses
 from tests.services import require_service, stop_process_group
+
+DEPARTMENTS = ("culture", "sport", "enseignement")
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "dashboard"
@@ -54,7 +57,7 @@ def built(tmp_path_factory):
 
 
 def gold(settings, sql) -> tuple:
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as connection:
+    with warehouses(settings) as connection:
         return connection.execute(sql).fetchall()[0]
 
 
@@ -214,7 +217,7 @@ def test_republishing_while_the_dashboard_is_open_neither_blocks_nor_breaks_it(
     url = f"{dashboard}/culture_subventions"
     before = shown_metrics(browser, url)
     path = built.serving.path
-    tables = read_gold(built.duckdb_path, GOLD_TABLES)
+    tables = {name: table for department in DEPARTMENTS for name, table in read_gold(built.warehouse(department), [t for t in GOLD_TABLES if department in t]).items()}
     halved = tables[SUBVENTIONS].slice(0, tables[SUBVENTIONS].num_rows // 2)
     now = datetime.now(timezone.utc)
     started = time.monotonic()

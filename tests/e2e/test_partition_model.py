@@ -20,7 +20,7 @@ from orchestration.platform.cli import run_window
 from orchestration.platform.serving import connect_read_only
 from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.platform.settings import settings_for
-from tests.gold import gold_tables
+from tests.gold import gold_tables, warehouses
 
 pytestmark = pytest.mark.e2e
 LAST_DAY = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
@@ -34,8 +34,8 @@ WAREHOUSE_TABLES = (
 )
 
 
-def tables(path, relations=WAREHOUSE_TABLES) -> dict[str, list]:
-    with duckdb.connect(str(path), read_only=True) as connection:
+def tables(settings, relations=WAREHOUSE_TABLES) -> dict[str, list]:
+    with warehouses(settings) as connection:
         return {
             relation: sorted(connection.execute(f"select * from {relation}").fetchall(), key=repr)
             for relation in relations
@@ -83,7 +83,7 @@ def test_windows_in_any_order_give_the_tables_of_one_run_and_an_old_window_rolls
     assert monthly.dagster_run.tags["dagster/asset_partition_range_end"] == "2026-01-01"
     # every published table, current states included, still shows the newest data
     assert published(settings) == before
-    assert tables(settings.duckdb_path) == tables(full_history.duckdb_path)
+    assert tables(settings) == tables(full_history)
     assert gold_tables(settings.serving.path) == gold_tables(full_history.serving.path)
 
 
@@ -170,7 +170,7 @@ def test_a_publication_takes_from_the_warehouse_only_what_its_run_built(landed_u
     january = published(settings)["gld_culture__subventions_mensuelles"][1]
     # a January figure changed in the warehouse by something no run audited (a figure no check
     # covers: a paid amount would fail the check against the payments, and stop the run)
-    with duckdb.connect(str(settings.duckdb_path)) as connection:
+    with duckdb.connect(str(settings.warehouse("culture"))) as connection:
         connection.execute(
             "update gld.gld_culture__subventions_mensuelles set requested_amount = requested_amount + 1 "
             "where month = '2026-01-01'"
@@ -181,7 +181,7 @@ def test_a_publication_takes_from_the_warehouse_only_what_its_run_built(landed_u
 
 
 def test_the_daily_layers_read_only_the_partitions_of_their_window(full_history):
-    with duckdb.connect(str(full_history.duckdb_path), read_only=True) as connection:
+    with duckdb.connect(str(full_history.warehouse("culture")), read_only=True) as connection:
         plan = connection.execute(
             "explain analyze select count(*) from stg.stg_subventions__paiements "
             "where (partition_date >= cast('2026-02-10' as date) and partition_date < cast('2026-02-12' as date))"

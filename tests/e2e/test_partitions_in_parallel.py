@@ -57,7 +57,7 @@ def test_four_partitions_in_parallel_never_fail_on_the_warehouse_lock(tmp_path: 
     for day, run, output in zip(days, runs, outputs):
         assert run.returncode == 0, f"partition {day} failed:\n{output[-3000:]}"
         assert "Could not set lock" not in output
-    assert gold_tables(data_dir / "warehouse" / "lakehouse.duckdb")
+    assert gold_tables(settings_for("local", data_dir=data_dir))
 
 
 def test_backfill_in_one_run_equals_partitions_one_by_one(tmp_path: Path):
@@ -74,6 +74,6 @@ def test_backfill_in_one_run_equals_partitions_one_by_one(tmp_path: Path):
         assert run_window(by_partition, day, day, instance=instance).success
         day += timedelta(days=1)
 
-    expected = gold_tables(one_run.duckdb_path)
+    expected = gold_tables(one_run)
     assert expected and any(expected.values())
-    assert gold_tables(by_partition.duckdb_path) == expected
+    assert gold_tables(by_partition) == expected

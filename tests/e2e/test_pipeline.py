@@ -15,6 +15,7 @@ import pytest
 from orchestration.platform.cli import run_window
 from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate, generate_rows
 from orchestration.platform.settings import settings_for
+from tests.gold import warehouses
 
 pytestmark = pytest.mark.e2e
 LAST_DAY = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
@@ -31,7 +32,7 @@ def built(tmp_path_factory):
 
 
 def query(settings, sql):
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as connection:
+    with warehouses(settings) as connection:
         return connection.execute(sql).fetchall()
 
 

@@ -101,9 +101,9 @@ def test_ci_environment_gives_the_gold_tables_of_the_local_run(
 
     lake = on_azurite.open_lake()
     assert lake.partition_days("subventions", "paiement")[-1] == LAST_DAY
-    gold = gold_tables(on_azurite.duckdb_path)
+    gold = gold_tables(on_azurite)
     assert len(gold) >= 4 and all(gold.values())
-    assert gold == gold_tables(local.duckdb_path)
+    assert gold == gold_tables(local)
     published = {name: sorted(p.table.to_pylist(), key=repr) for name, p in read_publication(lake).items()}
     assert published == {name: sorted(p.table.to_pylist(), key=repr)
                          for name, p in read_publication(local.open_lake()).items()}

@@ -1,20 +1,22 @@
+import textwrap
 from pathlib import Path
 
 import pytest
 
-from orchestration.platform.ingestion import REGISTRY_PATH
-from orchestration.platform.registry import RegistryError, load_registry
+from orchestration.platform.registry import SOURCES_COMPONENT, RegistryError, load_all, load_registry, registry_files
 from orchestration.demo.sample_data import GUIDE_TABLES, SCHEMAS
 
 
 def write(tmp_path: Path, text: str) -> Path:
+    """`text` (a `systems:` mapping) as the attributes of a SourceSystems component file; its
+    lines move down by two."""
     path = tmp_path / "registry.yml"
-    path.write_text(text)
+    path.write_text(f"type: {SOURCES_COMPONENT}\nattributes:\n" + textwrap.indent(text, "  "))
     return path
 
 
 def test_shipped_registry_declares_every_sample_table():
-    specs = load_registry(REGISTRY_PATH)
+    specs = load_all()
     assert {(s.system, s.table) for s in specs} == {
         (system, table) for system, tables in SCHEMAS.items() for table in tables
     } - GUIDE_TABLES
@@ -35,6 +37,9 @@ def entry(extra: str) -> str:
 def test_bad_yaml_names_the_file(tmp_path):
     with pytest.raises(RegistryError, match="registry.yml: not valid YAML"):
         load_registry(write(tmp_path, "systems: [unclosed"))
+    (tmp_path / "other.yaml").write_text("systems: {}\n")
+    with pytest.raises(RegistryError, match=f"other.yaml: expected `type: {SOURCES_COMPONENT}`"):
+        load_registry(tmp_path / "other.yaml")
 
 
 def test_unknown_mode_names_the_entry(tmp_path):
@@ -83,7 +88,7 @@ def test_every_registry_connection_is_defined_in_every_environment():
 
     for environment in ENVIRONMENTS:
         defined = settings_for(environment).connections
-        for spec in load_registry(REGISTRY_PATH):
+        for spec in load_all():
             assert spec.connection in defined, f"{spec.where}: {spec.connection!r} missing in {environment}"
 
 
@@ -98,7 +103,7 @@ def test_dbt_sources_agree_with_the_registry_on_tables_and_primary_keys():
             for table in source["tables"]:
                 key = table.get("config", {}).get("meta", {}).get("primary_key")
                 declared[(source["name"], table["name"])] = tuple(key.split(", ")) if isinstance(key, str) else tuple(key or ())
-    registry = {(s.system, s.table): s.primary_key for s in load_registry(REGISTRY_PATH)}
+    registry = {(s.system, s.table): s.primary_key for s in load_all()}
     assert declared == registry
 
 
@@ -119,15 +124,15 @@ systems:
     [
         # a copy-paste slip: YAML alone would keep only the second `t`, silently
         ("      t:\n        description: e\n        primary_key: [id]\n        mode: snapshot\n",
-         r"registry.yml:9: systems\.s\.tables\.t: declared twice \(first at line 5\)"),
+         r"registry.yml:11: systems\.s\.tables\.t: declared twice \(first at line 7\)"),
         # a table indented at the level of `tables:` lands under the system
         ("    u:\n      description: e\n      primary_key: [id]\n      mode: snapshot\n",
-         r"registry.yml:9: systems\.s: unknown key 'u' for a system .*indent it under `tables:`"),
+         r"registry.yml:11: systems\.s: unknown key 'u' for a system .*indent it under `tables:`"),
         # a table indented one level too deep lands inside the previous table
         ("        u:\n          description: e\n",
-         r"registry.yml:9: systems\.s\.tables\.t: unknown key\(s\) \['u'\].*indent it under `tables:`"),
+         r"registry.yml:11: systems\.s\.tables\.t: unknown key\(s\) \['u'\].*indent it under `tables:`"),
         ("        mode: incremental\n",
-         r"registry.yml:9: systems\.s\.tables\.t\.mode: declared twice \(first at line 8\)"),
+         r"registry.yml:11: systems\.s\.tables\.t\.mode: declared twice \(first at line 10\)"),
     ],
 )
 def test_entries_that_do_not_parse_as_meant_name_file_and_line(tmp_path, second, message):
@@ -137,13 +142,13 @@ def test_entries_that_do_not_parse_as_meant_name_file_and_line(tmp_path, second,
 
 def test_a_system_without_tables_is_refused(tmp_path):
     path = write(tmp_path, "systems:\n  s:\n    owner: a@b.c\n    tables:\n")
-    with pytest.raises(RegistryError, match=r"registry.yml:2: systems\.s: the system declares no table"):
+    with pytest.raises(RegistryError, match=r"registry.yml:4: systems\.s: the system declares no table"):
         load_registry(path)
 
 
 def test_the_entry_line_travels_with_the_spec(tmp_path):
     [spec] = load_registry(write(tmp_path, TWO_TABLES.format(second="")))
-    assert spec.where == "registry.yml:5: systems.s.tables.t"
+    assert spec.where == "registry.yml:7: systems.s.tables.t"
 
 
 def test_partition_by_is_for_incremental_tables_and_defaults_to_the_cursor(tmp_path):
@@ -161,5 +166,23 @@ def test_make_lint_reports_a_registry_mistake(tmp_path):
 
     path = write(tmp_path, "systems:\n  s:\n    owner: a@b.c\n    tables:\n")
     [violation] = registry_violations(path)
-    assert "registry.yml:2: systems.s: the system declares no table" in str(violation)
-    assert registry_violations(REGISTRY_PATH) == []
+    assert "registry.yml:4: systems.s: the system declares no table" in str(violation)
+    assert all(registry_violations(path) == [] for path in registry_files())
+
+
+def test_a_system_belongs_to_one_department(tmp_path, monkeypatch):
+    from orchestration.platform import registry
+
+    for department in ("a", "b"):
+        folder = tmp_path / department / "defs" / "sources"
+        folder.mkdir(parents=True)
+        write(folder, TWO_TABLES.format(second="")).rename(folder / "defs.yaml")
+    monkeypatch.setattr(registry, "LOCATIONS_DIR", tmp_path)
+    with pytest.raises(RegistryError, match=r"defs.yaml:7: system 's' is already declared by department a"):
+        registry.load_all()
+
+
+def test_each_table_knows_its_department():
+    assert {s.system: s.department for s in load_all()} == {
+        "denodo": "referentiel", "subventions": "culture", "sport": "sport",
+    }

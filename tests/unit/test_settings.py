@@ -35,7 +35,7 @@ def test_default_is_the_embedded_local_environment_not_production():
 def test_data_dir_override_moves_every_local_file(tmp_path: Path):
     settings = load_settings({"LAKEHOUSE_ENV": "local", "LAKEHOUSE_DATA_DIR": str(tmp_path)})
     assert settings.lake_root == str(tmp_path / "lake")
-    assert settings.duckdb_path == tmp_path / "warehouse" / "lakehouse.duckdb"
+    assert settings.warehouse("culture") == tmp_path / "warehouse" / "culture.duckdb"
     assert {c.options["path"].parent for c in settings.connections.values()} == {
         tmp_path / "sample"
     }

@@ -1,0 +1,115 @@
+"""The platform's Dagster Components: what a department declares in YAML, validated by schema.
+
+A department (orchestration/locations/<department>/) is a folder of `defs.yaml` files, each
+naming one of these components and its attributes. Dagster validates the attributes against the
+component's schema when the code location loads (an unknown key, a missing field or a value of
+the wrong type is an error naming the file and line, shown in the UI); `make lint` checks the
+same files with exact lines. The docstrings below are the user documentation: Dagster shows them
+in the UI and `dg list components` prints them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import dagster as dg
+from pydantic import Field
+
+from orchestration.platform.registry import load_registry
+
+
+class SourceTable(dg.Model):
+    """One source table or Denodo view, landed in the lake as `raw/<system>/<table>`."""
+
+    description: str = Field(description="What the table holds, for the catalogue.")
+    primary_key: list[str] | str = Field(description="Its key: warned when repeated, used to page Denodo.")
+    mode: Literal["snapshot", "incremental"] = Field(
+        description="snapshot: a reference table copied whole at each run, under the day it was "
+        "taken; incremental: facts, one partition per day of `partition_by`."
+    )
+    cursor: str | None = Field(None, description="incremental: the change time (or business date) read by a run.")
+    partition_by: str | None = Field(None, description="incremental: the date column whose day is a row's partition (default: the cursor).")
+    lookback_days: int = Field(0, description="incremental: also re-read the changes of this many days before the window.")
+    grain: Literal["day", "month"] = Field("day", description="One lake partition per day (default) or per month.")
+    schema_policy: Literal["evolve", "freeze"] = Field(
+        "evolve", description="evolve: new or dropped columns land and are reported; freeze: any change stops the run."
+    )
+    personal_data: list[str] = Field(default_factory=list, description="Columns that would identify a person (tagged on the asset).")
+    owner: str | None = Field(None, description="Who answers for the table (default: the system's owner).")
+    connection: str | None = Field(None, description="An entry of orchestration/connections.yml (default: the system's).")
+    table: str | None = Field(None, description="The table's name in the source, when it differs from the entry's name.")
+    schema_: str | None = Field(None, alias="schema", description="The source schema of `table`.")
+    query: str | None = Field(None, description="A SELECT read instead of a table.")
+
+
+class SourceSystem(dg.Model):
+    """A source system (a database or Denodo) and the tables landed from it."""
+
+    owner: str | None = Field(None, description="The data steward who answers for the system's tables.")
+    connection: str | None = Field(None, description="An entry of orchestration/connections.yml (default: the system's name).")
+    description: str | None = None
+    tables: dict[str, SourceTable] = Field(description="One entry per table or view, by its name in the lake.")
+
+
+class SourceSystems(dg.Component, dg.Model, dg.Resolvable):
+    """Import source tables and Denodo views into the lake, one asset per entry.
+
+    Each entry under `systems.<system>.tables` becomes the asset `raw/<system>/<table>`, which
+    extracts the table through the connection named in orchestration/connections.yml and stores
+    it in the lake as Hive-partitioned Parquet (`<lake>/<system>/<table>/partition_date=<day>/`),
+    exactly or not at all: a value that cannot travel unchanged stops the run and names the
+    column and the fix (docs/extraction.md). Each asset reports its rows, bytes, schema changes,
+    watermark and repeated keys as metadata, and the table in its source system appears
+    upstream of it, where lineage starts.
+
+    Keys of an entry: `description`, `primary_key` and `mode` (required); `cursor`,
+    `partition_by`, `lookback_days`, `grain` (incremental tables); `schema_policy`,
+    `personal_data`, `owner`, `connection`; `table`/`schema` or `query` to read something other
+    than the table of the entry's name. Credentials never go here.
+    """
+
+    systems: dict[str, SourceSystem] = Field(description="Source system name -> its owner and tables.")
+
+    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
+        from orchestration.platform.ingestion import build_ingestion_defs
+
+        # the schema above validated the shape; the registry adds the rules between keys and
+        # the exact line of each entry for messages
+        return build_ingestion_defs(load_registry(context.path / "defs.yaml"))
+
+
+class DbtModels(dg.Component, dg.Model, dg.Resolvable):
+    """Build a department's dbt models on DuckDB, write-audit-publish.
+
+    The department's models are those whose dbt `database` is the department (set per folder in
+    dbt_project.yml: `+database: <department>`); they are built in the department's own
+    warehouse file, which attaches the warehouses it reads (the reference data) read-only. One
+    asset per model, with its dbt tests as asset checks; one `dbt build` per partition grain
+    and run (daily, monthly, current), over the run's window. A failing blocking test fails the
+    build, so nothing downstream is published.
+    """
+
+    department: str = Field(description="The department whose models these are (its dbt `database`).")
+
+    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:  # noqa: ARG002
+        from orchestration.platform.transform import build_transform_defs, load_manifest
+
+        return build_transform_defs(load_manifest(), self.department)
+
+
+class Publication(dg.Component, dg.Model, dg.Resolvable):
+    """Publish a department's gold tables for dashboards and BI tools, and its dashboards.
+
+    One asset `serving/<model>` per gold model of the department, published together after the
+    run's dbt builds and their checks passed: the lake (`gold/<department>/`, switched by one
+    pointer), the serving DuckDB file the dashboards read, and optionally a PostgreSQL schema.
+    One asset `dashboard/<page>` per dbt exposure that reads those tables, with its URL.
+    """
+
+    department: str = Field(description="The department whose gold tables are published.")
+
+    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:  # noqa: ARG002
+        from orchestration.platform.publish import build_publish_defs
+        from orchestration.platform.transform import load_manifest
+
+        return build_publish_defs(load_manifest(), self.department)
