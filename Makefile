@@ -12,8 +12,9 @@ RUN := $(UV) run --frozen --no-sync
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PYTHONWARNINGS := ignore::Warning
 SQL_PATHS := dbt/models dbt/tests macros
+PY_PATHS := orchestration dashboard benchmarks tests
 
-.PHONY: help install sample manifest demo run scaffold dev dashboard test test-fast lint fix docs bench clean
+.PHONY: help install sample manifest demo run scaffold location dev dashboard test test-fast lint fix docs bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,14 +35,17 @@ sample: install ## generate the sample sources (SQLite) under data/sample
 demo: manifest $(DAGSTER_HOME)/dagster.yaml ## run the whole pipeline on the embedded default and print the gold tables
 	$(RUN) python -m orchestration.demo.cli demo
 
-run: manifest $(DAGSTER_HOME)/dagster.yaml ## materialise the days FROM[..TO] (SELECT='key:raw/sport/*' to narrow)
-	$(RUN) python -m orchestration.platform.cli run --from '$(FROM)' --to '$(TO)' $(if $(SELECT),--select '$(SELECT)')
+run: manifest $(DAGSTER_HOME)/dagster.yaml ## materialise the days FROM[..TO] (LOCATION=culture, SELECT='key:raw/sport/*' to narrow)
+	$(RUN) python -m orchestration.platform.cli run --from '$(FROM)' --to '$(TO)' $(if $(SELECT),--select '$(SELECT)') $(if $(LOCATION),--location '$(LOCATION)')
 
 scaffold: install ## write the staging model of a landed table: make scaffold TABLE=<system>.<table>
 	$(RUN) python -m orchestration.platform.cli scaffold $(TABLE) $(if $(ENTITY),--entity $(ENTITY))
 
-dev: manifest $(DAGSTER_HOME)/dagster.yaml ## dagster dev with the full asset graph on http://127.0.0.1:3000
-	$(RUN) dagster dev -m orchestration.platform.definitions -h 127.0.0.1 -p 3000
+location: install ## add a department (a code location): make location NAME=<name> OWNER=<e-mail> [DESCRIPTION="..."]
+	$(RUN) python -m orchestration.platform.cli location '$(NAME)' --owner '$(OWNER)' $(if $(DESCRIPTION),--description "$(DESCRIPTION)")
+
+dev: manifest $(DAGSTER_HOME)/dagster.yaml ## dagster dev: every department's code location (LOCATION=culture: one) on http://127.0.0.1:3000
+	$(RUN) dagster dev $(if $(LOCATION),-m orchestration.locations.$(LOCATION).definitions,-w workspace.yaml) -h 127.0.0.1 -p 3000
 
 dashboard: install ## the dashboard of the gold tables on http://127.0.0.1:8501 (after make demo)
 	$(RUN) python -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 \
@@ -57,11 +61,15 @@ test: manifest ## the whole test suite (unit, integration, end to end)
 test-fast: manifest ## the fast tier for the edit-test loop: unit, definitions, conventions (< 1 min)
 	$(RUN) pytest tests/unit tests/test_definitions.py tests/test_definitions_snapshot.py tests/test_conventions.py
 
-lint: manifest ## sqlfluff over every dbt model, test and macro, then the project's conventions
+lint: manifest ## ruff (Python), sqlfluff (dbt models, tests, macros), then the project's conventions
+	$(RUN) ruff format --check $(PY_PATHS)
+	$(RUN) ruff check $(PY_PATHS)
 	$(RUN) sqlfluff lint $(SQL_PATHS)
 	$(RUN) python -m orchestration.platform.conventions
 
-fix: install ## let sqlfluff fix what it can
+fix: install ## let ruff and sqlfluff fix what they can
+	$(RUN) ruff format $(PY_PATHS)
+	$(RUN) ruff check --fix $(PY_PATHS)
 	$(RUN) sqlfluff fix $(SQL_PATHS)
 
 docs: manifest ## build the dbt documentation site (run make demo first for row-level details)

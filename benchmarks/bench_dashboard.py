@@ -18,9 +18,10 @@ import duckdb
 
 from dashboard import data
 from dashboard.views import sport_affiliations as page
-from orchestration.platform.cli import run_window
-from orchestration.platform.serving import connect_read_only, gold_parquet_path
 from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
+from orchestration.platform.cli import run_window
+from orchestration.platform.layout import gold_parquet_path
+from orchestration.platform.serving import connect_read_only
 from orchestration.platform.settings import settings_for
 
 SCALE = float(os.environ.get("BENCH_DASHBOARD_SCALE", "10"))
@@ -50,9 +51,7 @@ def main() -> None:
         generate(settings.sample_dir, SampleSpec(scale=SCALE))
         started = time.monotonic()
         last = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
-        result = run_window(
-            settings, SAMPLE_START, last, instance=dg.DagsterInstance.ephemeral(), log_level="ERROR"
-        )
+        result = run_window(settings, SAMPLE_START, last, instance=dg.DagsterInstance.ephemeral(), log_level="ERROR")
         assert result.success, "the main job failed; see its log above"
         serving = settings.serving.path
         with connect_read_only(serving) as connection:
@@ -66,7 +65,9 @@ def main() -> None:
         for name, connect in contenders.items():
             runs = [answer(connect) for _ in range(REPEATS)]
             medians[name] = statistics.median(runs)
-            print(f"{name:<22} median {medians[name] * 1000:7.1f} ms  "
-                  f"min {min(runs) * 1000:7.1f} ms  max {max(runs) * 1000:7.1f} ms")
+            print(
+                f"{name:<22} median {medians[name] * 1000:7.1f} ms  "
+                f"min {min(runs) * 1000:7.1f} ms  max {max(runs) * 1000:7.1f} ms"
+            )
         ratio = medians["lake gold Parquet"] / medians["serving file (chosen)"]
         print(f"page {page.PAGE} ({len(page.queries())} queries): Parquet / serving file = {ratio:.2f}x")

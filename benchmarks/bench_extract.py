@@ -219,17 +219,29 @@ def main() -> None:
             url = f"postgresql://postgres@127.0.0.1:5432/{name}"
             results = {
                 "ours": measure(OURS, {"engine": "postgres", "connection": conn}, repeats),
-                WIDE: measure(OURS, {"engine": "postgres", "connection": conn, "table": "paiement_wide"},
-                              repeats),
+                WIDE: measure(OURS, {"engine": "postgres", "connection": conn, "table": "paiement_wide"}, repeats),
                 "connectorx + pyarrow": measure(CONNECTORX, {"url": url}, repeats),
                 "duckdb postgres_scanner": measure(
-                    DUCKDB, {"dsn": f"host=127.0.0.1 user=postgres dbname={name}"}, repeats,
+                    DUCKDB,
+                    {"dsn": f"host=127.0.0.1 user=postgres dbname={name}"},
+                    repeats,
                     [*THROWAWAY, "--with", "duckdb==1.5.5", "--with", "duckdb-extension-postgres_scanner"],
                 ),
                 "pandas.read_sql chunks": measure(
-                    PANDAS, {"sqlalchemy": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"}, 1,
-                    [*THROWAWAY, "--with", "pandas", "--with", "sqlalchemy", "--with", "psycopg[binary]",
-                     "--with", "pyarrow"],
+                    PANDAS,
+                    {"sqlalchemy": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"},
+                    1,
+                    [
+                        *THROWAWAY,
+                        "--with",
+                        "pandas",
+                        "--with",
+                        "sqlalchemy",
+                        "--with",
+                        "psycopg[binary]",
+                        "--with",
+                        "pyarrow",
+                    ],
                 ),
                 "COPY binary > /dev/null": measure(COPY_FLOOR, {"pg": {**PG, "dbname": name}, "rows": rows}, repeats),
             }
@@ -244,13 +256,17 @@ def main() -> None:
             url = f"mysql://root@127.0.0.1:3306/{name}"
             results = {
                 "ours": measure(OURS, {"engine": "mysql", "connection": {**MYSQL, "database": name}}, repeats),
-                WIDE: measure(OURS, {"engine": "mysql", "connection": {**MYSQL, "database": name},
-                                     "table": "paiement_wide"}, repeats),
+                WIDE: measure(
+                    OURS,
+                    {"engine": "mysql", "connection": {**MYSQL, "database": name}, "table": "paiement_wide"},
+                    repeats,
+                ),
                 "connectorx + pyarrow": measure(CONNECTORX, {"url": url}, repeats),
                 "pandas.read_sql chunks": measure(
-                    PANDAS, {"sqlalchemy": f"mysql+pymysql://root@127.0.0.1:3306/{name}"}, 1,
-                    [*THROWAWAY, "--with", "pandas", "--with", "sqlalchemy", "--with", "pymysql",
-                     "--with", "pyarrow"],
+                    PANDAS,
+                    {"sqlalchemy": f"mysql+pymysql://root@127.0.0.1:3306/{name}"},
+                    1,
+                    [*THROWAWAY, "--with", "pandas", "--with", "sqlalchemy", "--with", "pymysql", "--with", "pyarrow"],
                 ),
             }
         finally:
@@ -260,14 +276,19 @@ def main() -> None:
         summarize(results)
     for engine, values in peaks.items():
         if len(values) > 1 and all(values):
-            print(f"\n{engine}: our peak memory {values[0]:.0f} MB at {sizes[0]:,} rows, "
-                  f"{values[-1]:.0f} MB at {sizes[-1]:,} rows: ratio {values[-1] / values[0]:.2f} (target <= 1.2)")
+            print(
+                f"\n{engine}: our peak memory {values[0]:.0f} MB at {sizes[0]:,} rows, "
+                f"{values[-1]:.0f} MB at {sizes[-1]:,} rows: ratio {values[-1] / values[0]:.2f} (target <= 1.2)"
+            )
 
 
 def summarize(results: dict) -> None:
     ours = results["ours"].get("seconds")
-    peers = {k: v["seconds"] for k, v in results.items()
-             if k not in ("ours", WIDE, "COPY binary > /dev/null") and "seconds" in v}
+    peers = {
+        k: v["seconds"]
+        for k, v in results.items()
+        if k not in ("ours", WIDE, "COPY binary > /dev/null") and "seconds" in v
+    }
     if not ours or not peers:
         return
     if "seconds" in results.get(WIDE, {}):

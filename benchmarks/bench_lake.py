@@ -27,11 +27,11 @@ import fsspec
 import pyarrow as pa
 
 from benchmarks import median_seconds
+from orchestration.demo.azurite import Azurite, executable
+from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.platform.lake import SNAPSHOT_READS, Lake
 from orchestration.platform.lake_reads import PinnedBlobFileSystem
-from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.platform.settings import PROJECT_ROOT, lake_credentials, settings_for
-from orchestration.demo.azurite import Azurite, executable
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 REPEAT = 3
@@ -65,7 +65,11 @@ def largest_table(sample_dir: Path) -> tuple[str, str, pa.Table]:
         cursor = connection.execute(f'select * from "{name}"')
         columns = [c[0] for c in cursor.description]
         rows = cursor.fetchall()
-    return path.stem, name, pa.table({c: [str(r[i]) if r[i] is not None else None for r in rows] for i, c in enumerate(columns)})
+    return (
+        path.stem,
+        name,
+        pa.table({c: [str(r[i]) if r[i] is not None else None for r in rows] for i, c in enumerate(columns)}),
+    )
 
 
 def timed(action) -> float:
@@ -83,15 +87,25 @@ def duckdb_count(url: str, filesystem=None) -> int:
     with duckdb.connect() as connection:
         if filesystem is not None:
             connection.register_filesystem(filesystem)
-        return connection.execute(
-            f"select count(*) from read_parquet('{url}', hive_partitioning = true)"
-        ).fetchone()[0]
+        return connection.execute(f"select count(*) from read_parquet('{url}', hive_partitioning = true)").fetchone()[0]
 
 
 def extension_read(connection_string: str, url: str) -> dict | str:
     command = [
-        "uv", "run", "--no-project", "--quiet", "--with", "duckdb==1.5.5", "--with",
-        "duckdb-extension-azure==1.5.5", "python", "-c", EXTENSION_READ, connection_string, url, str(REPEAT),
+        "uv",
+        "run",
+        "--no-project",
+        "--quiet",
+        "--with",
+        "duckdb==1.5.5",
+        "--with",
+        "duckdb-extension-azure==1.5.5",
+        "python",
+        "-c",
+        EXTENSION_READ,
+        connection_string,
+        url,
+        str(REPEAT),
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900)
     if result.returncode:
@@ -101,15 +115,26 @@ def extension_read(connection_string: str, url: str) -> dict | str:
 
 def dbt_build_seconds(settings, environ: dict[str, str]) -> float:
     variables = {
-        "lake_root": settings.lake_root, "warehouse_dir": str(settings.warehouse_dir),
+        "lake_root": settings.lake_root,
+        "warehouse_dir": str(settings.warehouse_dir),
         "window_start": SAMPLE_START.isoformat(),
         "window_end": (SAMPLE_START + timedelta(days=SAMPLE_DAYS)).isoformat(),
     }
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     command = [
-        str(Path(sys.executable).parent / "dbt"), "build", "--quiet", "--project-dir", str(PROJECT_ROOT),
-        "--profiles-dir", str(PROJECT_ROOT / "dbt"), "--target", settings.dbt_target,
-        "--target-path", str(settings.data_dir / "target"), "--vars", json.dumps(variables),
+        str(Path(sys.executable).parent / "dbt"),
+        "build",
+        "--quiet",
+        "--project-dir",
+        str(PROJECT_ROOT),
+        "--profiles-dir",
+        str(PROJECT_ROOT / "dbt"),
+        "--target",
+        settings.dbt_target,
+        "--target-path",
+        str(settings.data_dir / "target"),
+        "--vars",
+        json.dumps(variables),
     ]
     started = time.perf_counter()
     subprocess.run(command, check=True, env={**os.environ, **environ}, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
@@ -139,8 +164,10 @@ def run(tmp: Path, service: Azurite) -> None:
     local_settings = settings_for("local", data_dir=tmp / "local")
     generate(local_settings.sample_dir, SampleSpec(scale=SCALE))
     system, name, table = largest_table(local_settings.sample_dir)
-    print(f"Largest table of the sample (scale {SCALE}): {system}.{name}, {table.num_rows} rows, "
-          f"{SAMPLE_DAYS} partitions; medians of {REPEAT} runs")
+    print(
+        f"Largest table of the sample (scale {SCALE}): {system}.{name}, {table.num_rows} rows, "
+        f"{SAMPLE_DAYS} partitions; medians of {REPEAT} runs"
+    )
 
     container = service.create_container("bench")
     environ = {"LAKEHOUSE_LAKE_CONNECTION_STRING": service.connection_string}
@@ -157,15 +184,22 @@ def run(tmp: Path, service: Azurite) -> None:
     read_local = timed(lambda: duckdb_count(f"{local.root}/{glob}"))
     # a new reader each time, as each dbt run has: nothing is read from a previous run's memory
     read_fsspec = timed(lambda: duckdb_count(url, PinnedBlobFileSystem(**credentials.options)))
-    read_plain = timed(lambda: duckdb_count(url, fsspec.filesystem(
-        "abfs", skip_instance_cache=True, **credentials.options, **SNAPSHOT_READS)))
+    read_plain = timed(
+        lambda: duckdb_count(
+            url, fsspec.filesystem("abfs", skip_instance_cache=True, **credentials.options, **SNAPSHOT_READS)
+        )
+    )
     print(f"  read, local disk (DuckDB)  {read_local:8.2f} s")
-    print(f"  read, Azurite via fsspec   {read_fsspec:8.2f} s   x{read_fsspec / read_local:.1f}  (chosen: pinned reads)")
+    print(
+        f"  read, Azurite via fsspec   {read_fsspec:8.2f} s   x{read_fsspec / read_local:.1f}  (chosen: pinned reads)"
+    )
     print(f"  read, Azurite plain adlfs  {read_plain:8.2f} s   x{read_plain / read_local:.1f}  (one download per open)")
     extension = extension_read(service.connection_string, f"az://{container}/bench/{glob}")
     if isinstance(extension, dict):
-        print(f"  read, Azurite via azure ext{extension['seconds']:8.2f} s   x{extension['seconds'] / read_local:.1f}"
-              f"  (duckdb {extension['duckdb']}, {extension['rows']} rows)")
+        print(
+            f"  read, Azurite via azure ext{extension['seconds']:8.2f} s   x{extension['seconds'] / read_local:.1f}"
+            f"  (duckdb {extension['duckdb']}, {extension['rows']} rows)"
+        )
         print(f"  fsspec / azure extension   x{read_fsspec / extension['seconds']:.2f}")
     else:
         print(f"  read, Azurite via azure extension: {extension}")
@@ -178,8 +212,9 @@ def run(tmp: Path, service: Azurite) -> None:
     last = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
     for settings, env in ((local_settings, {}), (on_azurite, lake_environ)):
         os.environ.update(env)
-        assert run_window(settings, SAMPLE_START, last, instance=dg.DagsterInstance.ephemeral(),
-                            log_level="ERROR").success
+        assert run_window(
+            settings, SAMPLE_START, last, instance=dg.DagsterInstance.ephemeral(), log_level="ERROR"
+        ).success
     dbt_local = dbt_build_seconds(local_settings, {})
     dbt_azurite = dbt_build_seconds(on_azurite, lake_environ)
     print(f"  dbt build, local lake      {dbt_local:8.2f} s")

@@ -31,7 +31,9 @@ def lint(extra: list[str]) -> tuple[float, int]:
     started = time.perf_counter()
     result = subprocess.run(
         [str(Path(sys.executable).parent / "sqlfluff"), "lint", *PATHS, "--nofail", *extra],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     elapsed = time.perf_counter() - started
     violations = sum(1 for line in result.stdout.splitlines() if line.startswith("L:"))

@@ -28,8 +28,7 @@ def generated_project(directory: Path, models: int) -> Path:
     """A dbt project of `models` models in ten chains across the three layers."""
     (directory / "models").mkdir(parents=True)
     (directory / "dbt_project.yml").write_text(
-        "name: generated\nversion: '1.0'\nconfig-version: 2\nprofile: generated\n"
-        "model-paths: [models]\n"
+        "name: generated\nversion: '1.0'\nconfig-version: 2\nprofile: generated\nmodel-paths: [models]\n"
     )
     (directory / "profiles.yml").write_text(
         "generated:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
@@ -55,9 +54,9 @@ def timed(action) -> float:
 
 def dbt_parse(project: Path, profiles: Path) -> None:
     subprocess.run(
-        [DBT, "parse", "--quiet", "--no-partial-parse", "--project-dir", str(project),
-         "--profiles-dir", str(profiles)],
-        check=True, capture_output=True,
+        [DBT, "parse", "--quiet", "--no-partial-parse", "--project-dir", str(project), "--profiles-dir", str(profiles)],
+        check=True,
+        capture_output=True,
     )
 
 
@@ -71,7 +70,9 @@ def load_definitions(project_dir: Path, profiles_dir: Path) -> int:
     manifest = json.loads(project.manifest_path.read_text())
 
     @dbt_assets(
-        manifest=manifest, project=project, dagster_dbt_translator=LakehouseTranslator(),
+        manifest=manifest,
+        project=project,
+        dagster_dbt_translator=LakehouseTranslator(),
         partitions_def=DAILY,
     )
     def models(context):

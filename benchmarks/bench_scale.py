@@ -38,7 +38,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -140,12 +140,19 @@ def generate_facts(connection: duckdb.DuckDBPyConnection, first: date, days: int
     recorded up to 5 days late, 1 % duplicated, dirty codes), each row with `day`, the index of
     its partition. Deterministic: values are hashes of the ids."""
     connection.execute("set TimeZone = 'UTC'")
-    connection.execute(FACTS_SQL.format(
-        start=first.isoformat(), days=days, last=days - 1,
-        requests=PER_DAY["demande"], affiliations=PER_DAY["affiliation"],
-        operators=REFERENCE.count(200), clubs=REFERENCE.count(150),
-        season_1=SEASONS[0], season_2=SEASONS[1],
-    ))
+    connection.execute(
+        FACTS_SQL.format(
+            start=first.isoformat(),
+            days=days,
+            last=days - 1,
+            requests=PER_DAY["demande"],
+            affiliations=PER_DAY["affiliation"],
+            operators=REFERENCE.count(200),
+            clubs=REFERENCE.count(150),
+            season_1=SEASONS[0],
+            season_2=SEASONS[1],
+        )
+    )
 
 
 def write_source(sample_dir: Path, connection: duckdb.DuckDBPyConnection, first_day: int, last_day: int):
@@ -230,9 +237,20 @@ def dbt_build_everything(settings: Settings) -> None:
     target = settings.data_dir / "dbt-history"
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     command = [
-        DBT, "build", "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT / "dbt"),
-        "--target", settings.dbt_target, "--vars", json.dumps(dbt_vars(settings)),
-        "--target-path", str(target), "--log-path", str(target),
+        DBT,
+        "build",
+        "--project-dir",
+        str(PROJECT_ROOT),
+        "--profiles-dir",
+        str(PROJECT_ROOT / "dbt"),
+        "--target",
+        settings.dbt_target,
+        "--vars",
+        json.dumps(dbt_vars(settings)),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target),
     ]
     done = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT)
     if done.returncode:
@@ -271,17 +289,27 @@ RUN = (
 def timed_run(settings: Settings, instance: dg.DagsterInstance, first: date, last: date) -> Timing:
     """Materialise the days first..last as `make run` does, in a new process (imports and
     definitions included, as for every run); where the time went."""
-    environ = {**os.environ, "LAKEHOUSE_ENV": settings.environment,
-               "LAKEHOUSE_DATA_DIR": str(settings.data_dir), "DAGSTER_HOME": instance.root_directory}
+    environ = {
+        **os.environ,
+        "LAKEHOUSE_ENV": settings.environment,
+        "LAKEHOUSE_DATA_DIR": str(settings.data_dir),
+        "DAGSTER_HOME": instance.root_directory,
+    }
     spawned = time.time()
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", RUN, first.isoformat(), last.isoformat()],
-                          capture_output=True, text=True, cwd=PROJECT_ROOT, env=environ)
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, first.isoformat(), last.isoformat()],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=environ,
+    )
     timing = Timing(wall=time.perf_counter() - started)
     if done.returncode:
         raise RuntimeError(f"run of {first} .. {last} failed:\n{done.stdout}{done.stderr}")
-    records = instance.get_run_records(dg.RunsFilter(
-        created_after=datetime.fromtimestamp(spawned, timezone.utc)), ascending=True)
+    records = instance.get_run_records(
+        dg.RunsFilter(created_after=datetime.fromtimestamp(spawned, UTC)), ascending=True
+    )
     timing.until_first_run = records[0].create_timestamp.timestamp() - spawned
     boundary = None  # a stage runs from the end of the previous one (the first: its first step)
     for record in records:
@@ -361,7 +389,7 @@ def next_day_after(days: int, reference: Path, directory: Path, repeats: int) ->
     if days < SOURCE_DAYS:
         raise ValueError(f"BENCH_SCALE_DAYS: a history of at least {SOURCE_DAYS} days")
     settings = settings_for("local", data_dir=directory)
-    next_day = datetime.now(timezone.utc).date() - timedelta(days=1)
+    next_day = datetime.now(UTC).date() - timedelta(days=1)
     first = next_day - timedelta(days=days)
     seconds: dict[str, float] = {}
 
@@ -372,8 +400,7 @@ def next_day_after(days: int, reference: Path, directory: Path, repeats: int) ->
     connection = duckdb.connect()
     generate_facts(connection, first, days + 1)
     write_source(settings.sample_dir, connection, days - SOURCE_DAYS, days)
-    rows = {t: connection.execute(f"select count(*) from {t} where day < ?", [days]).fetchone()[0]
-            for t in FACTS}
+    rows = {t: connection.execute(f"select count(*) from {t} where day < ?", [days]).fetchone()[0] for t in FACTS}
     seconds["generate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -437,12 +464,17 @@ def backfill_year(directory: Path) -> Backfill:
 
 def lake_rows(settings: Settings) -> dict[str, int]:
     """Rows in the lake per table (a snapshot: its newest copy)."""
-    from orchestration.platform.partitions import table_glob
+    from orchestration.platform.layout import table_glob
 
     rows = {}
     with duckdb.connect() as connection:
-        for table, system in {**FACTS, "bv_commune": "denodo", "bv_etablissement": "denodo",
-                              "operateur": "subventions", "club": "sport"}.items():
+        for table, system in {
+            **FACTS,
+            "bv_commune": "denodo",
+            "bv_etablissement": "denodo",
+            "operateur": "subventions",
+            "club": "sport",
+        }.items():
             files = table_glob(settings.lake_root, system, table)
             if table not in FACTS:
                 files = sorted(Path(settings.lake_root).glob(f"{system}/{table}/*/data.parquet"))[-1]
@@ -461,41 +493,47 @@ def print_history(history: History) -> None:
     runs = ", ".join(f"{t.wall:.1f}" for t in history.runs)
     before = history.median_of(lambda t: t.before_first_step)
     parse = set().union(*(t.dbt_parse for t in history.runs))
-    print(f"  next day {history.next_day}: runs {runs} s, median {history.median:.1f} s, "
-          f"before the first step {before:.1f} s; dbt parse {', '.join(sorted(parse))}", flush=True)
+    print(
+        f"  next day {history.next_day}: runs {runs} s, median {history.median:.1f} s, "
+        f"before the first step {before:.1f} s; dbt parse {', '.join(sorted(parse))}",
+        flush=True,
+    )
 
 
 def print_histories(histories: list[History]) -> None:
     base = next((h for h in histories if h.days == 30), histories[0])
     width = 12
     header = "".join(f"{f'{h.days} d':>{width}}" for h in histories)
-    print(f"\n-- next-day run after N days of history at {RATE}x (median of {len(base.runs)} runs; "
-          "2 shared cores, noisy)")
+    print(
+        f"\n-- next-day run after N days of history at {RATE}x (median of {len(base.runs)} runs; 2 shared cores, noisy)"
+    )
     print(f"{'N':<44}{header}")
 
     def row(label: str, values: list[str]) -> None:
         print(f"{label:<44}{''.join(f'{v:>{width}}' for v in values)}")
 
     row("next-day run, s", [f"{h.median:.1f}" for h in histories])
-    row(f"ratio to {base.days} days (target 365/30 <= 1.1)",
-        [f"{h.median / base.median:.2f}" for h in histories])
+    row(f"ratio to {base.days} days (target 365/30 <= 1.1)", [f"{h.median / base.median:.2f}" for h in histories])
     row("before the first step, s", [f"{h.median_of(lambda t: t.before_first_step):.1f}" for h in histories])
-    row("  of which until the first run exists",
-        [f"{h.median_of(lambda t: t.until_first_run):.1f}" for h in histories])
+    row("  of which until the first run exists", [f"{h.median_of(lambda t: t.until_first_run):.1f}" for h in histories])
     row("  share of the run", [f"{h.median_of(lambda t: t.before_first_step / t.wall):.0%}" for h in histories])
     for stage in base.runs[0].stages:
         row(f"stage {stage}, s", [f"{h.median_of(lambda t: t.stages.get(stage, 0)):.1f}" for h in histories])
         for step in base.runs[0].steps[stage]:
             row(f"  {step}", [f"{h.median_of(lambda t: t.steps[stage].get(step, 0)):.2f}" for h in histories])
             if step in base.runs[0].dbt_elapsed:
-                row("    of which dbt's own elapsed time", [
-                    f"{h.median_of(lambda t: t.dbt_elapsed.get(step, 0)):.2f}" for h in histories])
-        row("  not in a step (stage - its steps)", [
-            f"{h.median_of(lambda t: t.stages.get(stage, 0) - sum(t.steps[stage].values())):.2f}"
-            for h in histories])
-    row("after the last stage (process exit), s", [
-        f"{h.median_of(lambda t: t.wall - t.before_first_step - sum(t.stages.values())):.1f}"
-        for h in histories])
+                row(
+                    "    of which dbt's own elapsed time",
+                    [f"{h.median_of(lambda t: t.dbt_elapsed.get(step, 0)):.2f}" for h in histories],
+                )
+        row(
+            "  not in a step (stage - its steps)",
+            [f"{h.median_of(lambda t: t.stages.get(stage, 0) - sum(t.steps[stage].values())):.2f}" for h in histories],
+        )
+    row(
+        "after the last stage (process exit), s",
+        [f"{h.median_of(lambda t: t.wall - t.before_first_step - sum(t.stages.values())):.1f}" for h in histories],
+    )
     last = histories[-1]
     nodes = sorted(last.runs[0].dbt_nodes, key=lambda n: -last.median_of(lambda t: t.dbt_nodes.get(n, 0)))
     print(f"dbt nodes, s (the 12 slowest at {last.days} days)")
@@ -508,12 +546,16 @@ def print_backfill(backfill: Backfill) -> None:
     timing = backfill.timing
     facts = sum(n for t, n in backfill.rows.items() if t.split(".")[1] in FACTS)
     print(f"\n-- backfill of a year at {RATE}x in one run (1 run)")
-    print(f"{timing.wall:.0f} s for {facts:,} fact rows; before: {BACKFILL_BEFORE:.0f} s, ratio "
-          f"{timing.wall / BACKFILL_BEFORE:.2f} (target <= 0.33); sample generated in "
-          f"{backfill.generate_seconds:.0f} s (not counted)")
+    print(
+        f"{timing.wall:.0f} s for {facts:,} fact rows; before: {BACKFILL_BEFORE:.0f} s, ratio "
+        f"{timing.wall / BACKFILL_BEFORE:.2f} (target <= 0.33); sample generated in "
+        f"{backfill.generate_seconds:.0f} s (not counted)"
+    )
     print(f"  rows landed: {', '.join(f'{n:,} {t}' for t, n in backfill.rows.items())}")
-    print(f"  before the first step {timing.before_first_step:.1f} s (until the first run exists "
-          f"{timing.until_first_run:.1f} s)")
+    print(
+        f"  before the first step {timing.before_first_step:.1f} s (until the first run exists "
+        f"{timing.until_first_run:.1f} s)"
+    )
     for stage, seconds in timing.stages.items():
         dbt_own = {step: f" (dbt's own {elapsed:.0f})" for step, elapsed in timing.dbt_elapsed.items()}
         steps = ", ".join(
@@ -545,9 +587,11 @@ def main() -> None:
         reference = root / "reference"
         if days_list:
             generate(reference, REFERENCE)  # the reference tables; the fact rows are replaced
-            print(f"-- next-day run after {', '.join(map(str, days_list))} days of history at {RATE}x "
-                  f"({PER_DAY['demande']:,} requests and {PER_DAY['affiliation']:,} affiliations a day)",
-                  flush=True)
+            print(
+                f"-- next-day run after {', '.join(map(str, days_list))} days of history at {RATE}x "
+                f"({PER_DAY['demande']:,} requests and {PER_DAY['affiliation']:,} affiliations a day)",
+                flush=True,
+            )
         for days in days_list:
             directory = root / f"history-{days}"
             shutil.rmtree(directory, ignore_errors=True)

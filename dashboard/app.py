@@ -9,7 +9,6 @@ import streamlit as st
 from dashboard import data, ui
 from dashboard.views import VIEWS
 
-
 TITLE = "Tableaux de bord"
 
 

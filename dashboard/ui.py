@@ -1,6 +1,6 @@
 """What every page shows the same way: its header (freshness, lineage) and number formats."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import streamlit as st
 
@@ -40,7 +40,7 @@ def header(connection, title: str, table: str) -> None:
     st.title(title)
     st.caption(
         f"Table `{table}` · {described(data_as_of)} · publiée le "
-        f"{published_at:%d/%m/%Y %H:%M} UTC ({age(published_at, datetime.now(timezone.utc))}) · "
+        f"{published_at:%d/%m/%Y %H:%M} UTC ({age(published_at, datetime.now(UTC))}) · "
         f"{number(rows)} lignes · [lignage dans Dagster]({data.lineage_url(table)})"
     )
 

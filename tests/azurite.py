@@ -77,7 +77,11 @@ def dbt_filesystem(environ) -> fsspec.AbstractFileSystem:
 
     set_invocation_context(dict(environ))
     outputs = yaml.safe_load((PROJECT_ROOT / "dbt" / "profiles.yml").read_text())["lakehouse"]
-    [plugin] = [p for p in ProfileRenderer({}).render_data(outputs["outputs"]["azure"])["plugins"] if p["module"].endswith("lake_reads")]
+    [plugin] = [
+        p
+        for p in ProfileRenderer({}).render_data(outputs["outputs"]["azure"])["plugins"]
+        if p["module"].endswith("lake_reads")
+    ]
     return Plugin("lake", plugin["config"]).filesystem
 
 

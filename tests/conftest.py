@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.platform.definitions import build_definitions
-from orchestration.platform.transform import DBT_PROJECT
 from orchestration.demo.sample_data import SampleSpec, generate
+from orchestration.platform.definitions import build_definitions
 from orchestration.platform.settings import Settings, settings_for
+from orchestration.platform.transform import DBT_PROJECT
 from tests.azurite import azurite, lake_environ  # noqa: F401  (fixtures)
 
 

@@ -19,10 +19,7 @@ GOLD_TABLES_SQL = (
 
 def read_gold(connection: duckdb.DuckDBPyConnection) -> dict[str, list]:
     names = sorted({name for (name,) in connection.execute(GOLD_TABLES_SQL).fetchall()})
-    return {
-        name: sorted(connection.execute(f"select * from gld.{name}").fetchall(), key=repr)
-        for name in names
-    }
+    return {name: sorted(connection.execute(f"select * from gld.{name}").fetchall(), key=repr) for name in names}
 
 
 @contextmanager

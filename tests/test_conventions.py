@@ -42,8 +42,7 @@ def test_staging_model_reading_another_model(manifest):
     node = model(manifest, "stg_sport__clubs")
     node["depends_on"]["nodes"].append("model.lakehouse.stg_sport__affiliations")
     assert messages(manifest) == [
-        "stg_sport__clubs: reads stg_sport__affiliations (stg); a stg model may read: "
-        "sources only. [layering]"
+        "stg_sport__clubs: reads stg_sport__affiliations (stg); a stg model may read: sources only. [layering]"
     ]
 
 
@@ -56,10 +55,7 @@ def test_gold_model_reading_a_source_directly(manifest):
 def test_intermediate_model_reading_gold(manifest):
     node = model(manifest, "int_sport__affiliations")
     node["depends_on"]["nodes"].append("model.lakehouse.gld_sport__affiliations")
-    assert any(
-        m.startswith("int_sport__affiliations: reads gld_sport__affiliations (gld)")
-        for m in messages(manifest)
-    )
+    assert any(m.startswith("int_sport__affiliations: reads gld_sport__affiliations (gld)") for m in messages(manifest))
 
 
 def test_gold_reading_staging_is_refused(manifest):
@@ -71,17 +67,14 @@ def test_gold_reading_staging_is_refused(manifest):
 def test_model_without_description(manifest):
     model(manifest, "int_culture__demandes")["description"] = ""
     assert messages(manifest) == [
-        "int_culture__demandes: has no description: add one in the folder's "
-        "_<folder>__models.yml. [documentation]"
+        "int_culture__demandes: has no description: add one in the folder's _<folder>__models.yml. [documentation]"
     ]
 
 
 def test_gold_column_without_description(manifest):
     node = model(manifest, "gld_sport__affiliations")
     node["columns"]["gender"]["description"] = " "
-    assert messages(manifest) == [
-        "gld_sport__affiliations: gold column gender has no description. [documentation]"
-    ]
+    assert messages(manifest) == ["gld_sport__affiliations: gold column gender has no description. [documentation]"]
 
 
 def drop_tests(manifest, model_name, test_kinds):
@@ -104,9 +97,7 @@ def test_model_without_key_test(manifest):
 
 def test_key_column_without_not_null(manifest):
     drop_tests(manifest, "int_culture__operateurs", {"not_null"})
-    assert messages(manifest) == [
-        "int_culture__operateurs: key column operator_id has no `not_null` test. [keys]"
-    ]
+    assert messages(manifest) == ["int_culture__operateurs: key column operator_id has no `not_null` test. [keys]"]
 
 
 def test_gold_without_enforced_contract_or_owner(manifest):
@@ -118,3 +109,32 @@ def test_gold_without_enforced_contract_or_owner(manifest):
         "dashboards rely on its columns. [contract]",
         "gld_culture__operateurs_par_commune: is a gold model without meta.owner. [ownership]",
     ]
+
+
+def test_a_landed_table_without_its_dbt_source(manifest):
+    del manifest["sources"]["source.lakehouse.sport.club"]
+    [message] = [m for m in messages(manifest) if m.endswith("[sources]")]
+    assert message.startswith("source sport.club: is landed (orchestration/locations/sport/defs/sources/defs.yaml:")
+    assert "_sport__sources.yml" in message
+
+
+def test_a_dbt_source_that_nobody_lands(manifest):
+    source = copy.deepcopy(manifest["sources"]["source.lakehouse.sport.club"])
+    manifest["sources"]["source.lakehouse.sport.licence"] = {**source, "name": "licence"}
+    assert messages(manifest) == [
+        "source sport.licence: is a dbt source that no department's registry lands: add its entry "
+        "to the department's defs/sources/defs.yaml, or remove the source. [sources]"
+    ]
+
+
+def test_a_primary_key_that_differs_between_source_and_registry(manifest):
+    manifest["sources"]["source.lakehouse.sport.club"]["config"]["meta"]["primary_key"] = "nom_club"
+    [message] = messages(manifest)
+    assert "has primary_key nom_club in its dbt source but id_club in orchestration/locations/sport/" in message
+
+
+def test_a_model_of_no_department(manifest):
+    model(manifest, "int_sport__clubs")["database"] = "lakehouse"
+    [message] = messages(manifest)
+    assert message.startswith("int_sport__clubs: belongs to no department (its database is 'lakehouse')")
+    assert "`int/sport: +database: <department>`" in message

@@ -1,6 +1,5 @@
 """The Dagster definitions load, and their graph is what the dbt project and registry declare."""
 
-
 import dagster as dg
 
 from orchestration.platform.definitions import build_definitions
@@ -23,6 +22,7 @@ def model_key(node):
 def test_partitions_are_those_a_reader_recognises(manifest, graph):
     """The partition model (orchestration/platform/partitions.py): facts by day, monthly figures by
     month, and no partitions on what is a current state."""
+
     def partitions(key):
         return graph.get(key).partitions_def
 
@@ -39,9 +39,15 @@ def test_partitions_are_those_a_reader_recognises(manifest, graph):
         if key.path[0] != "source"
     }
     assert by_partitions["gld/gld_culture__subventions_mensuelles"] == "month"
-    for current in ("gld/gld_enseignement__ecoles_ouvertes", "gld/gld_culture__operateurs_par_commune",
-                    "gld/gld_sport__affiliations", "raw/denodo/bv_commune", "ref/ref_provinces",
-                    "serving/gld_culture__subventions_mensuelles", "dashboard/culture_subventions"):
+    for current in (
+        "gld/gld_enseignement__ecoles_ouvertes",
+        "gld/gld_culture__operateurs_par_commune",
+        "gld/gld_sport__affiliations",
+        "raw/denodo/bv_commune",
+        "ref/ref_provinces",
+        "serving/gld_culture__subventions_mensuelles",
+        "dashboard/culture_subventions",
+    ):
         assert by_partitions[current] == "-", current
     for facts in ("raw/subventions/paiement", "stg/stg_subventions__paiements", "int/int_culture__paiements"):
         assert by_partitions[facts] == "day", facts
@@ -103,8 +109,7 @@ def test_every_dbt_test_is_an_asset_check(manifest, graph):
 def test_source_and_gold_tables_have_freshness_checks(graph):
     fresh = {key.asset_key for key in graph.asset_check_keys if "freshness" in key.name}
     expected = {
-        key for key in graph.get_all_asset_keys()
-        if key.path[0] in ("raw", "gld") and graph.get(key).is_materializable
+        key for key in graph.get_all_asset_keys() if key.path[0] in ("raw", "gld") and graph.get(key).is_materializable
     }
     assert expected and fresh == expected
 
@@ -123,18 +128,14 @@ def test_the_stage_jobs_cover_every_asset_once(tmp_path):
     assert (daily.partitions_def, monthly.partitions_def) == (DAILY, MONTHLY)
     selected = [set(job.asset_layer.executable_asset_keys) for job in (daily, monthly)]
     assert not selected[0] & selected[1]
-    assert selected[0] | selected[1] == set(
-        definitions.get_repository_def().asset_graph.materializable_asset_keys
-    )
+    assert selected[0] | selected[1] == set(definitions.get_repository_def().asset_graph.materializable_asset_keys)
     sensor = definitions.get_repository_def().get_sensor_def("next_stage_sensor")
     assert sensor is not None
 
 
 def test_personal_data_is_tagged_where_it_flows(graph):
     tagged = {
-        key.to_user_string()
-        for key in graph.get_all_asset_keys()
-        if graph.get(key).tags.get("personal_data") == "true"
+        key.to_user_string() for key in graph.get_all_asset_keys() if graph.get(key).tags.get("personal_data") == "true"
     }
     assert {"raw/sport/affiliation", "stg/stg_sport__affiliations"} <= tagged
     assert "gld/gld_culture__subventions_mensuelles" not in tagged

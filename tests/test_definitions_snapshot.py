@@ -61,7 +61,9 @@ def test_asset_graph_matches_the_reviewed_snapshot(tmp_path):
     text = json.dumps(current, indent=1, sort_keys=True) + "\n"
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         SNAPSHOT.write_text(text)
-    assert SNAPSHOT.exists(), f"{SNAPSHOT} is missing: generate it with `UPDATE_SNAPSHOTS=1 make test-fast` and commit it"
+    assert SNAPSHOT.exists(), (
+        f"{SNAPSHOT} is missing: generate it with `UPDATE_SNAPSHOTS=1 make test-fast` and commit it"
+    )
     recorded = json.loads(SNAPSHOT.read_text())
     assert current == recorded, (
         "The asset graph changed. If that is intended, run `UPDATE_SNAPSHOTS=1 make test` and "

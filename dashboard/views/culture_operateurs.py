@@ -8,9 +8,7 @@ PAGE = "culture_operateurs"
 TITLE = "Opérateurs culturels par commune"
 TABLE = "gld_culture__operateurs_par_commune"
 RELATION = f"{data.SCHEMA}.{TABLE}"
-PER_10K = (
-    "sum(operator_count) filter (where population is not null) * 10000.0 / sum(population)"
-)
+PER_10K = "sum(operator_count) filter (where population is not null) * 10000.0 / sum(population)"
 
 
 def queries(provinces=()) -> dict[str, data.Query]:
@@ -22,8 +20,7 @@ def queries(provinces=()) -> dict[str, data.Query]:
             params,
         ),
         "by_province": (
-            f"select province_code, {PER_10K} as per_10k from {RELATION} where {where} "
-            "group by all order by all",
+            f"select province_code, {PER_10K} as per_10k from {RELATION} where {where} group by all order by all",
             params,
         ),
         "communes": (
@@ -41,15 +38,18 @@ def render(connection) -> None:
     result = data.run(connection, queries(chosen))
 
     totals = result["totals"].iloc[0]
-    ui.metrics({
-        "Communes": ui.number(totals.communes),
-        "Opérateurs": ui.number(totals.operators),
-        "Habitants": ui.number(totals.population),
-        "Opérateurs pour 10 000 habitants": ui.number(totals.per_10k, 2),
-    })
+    ui.metrics(
+        {
+            "Communes": ui.number(totals.communes),
+            "Opérateurs": ui.number(totals.operators),
+            "Habitants": ui.number(totals.population),
+            "Opérateurs pour 10 000 habitants": ui.number(totals.per_10k, 2),
+        }
+    )
     st.subheader("Par province")
-    st.bar_chart(result["by_province"], x="province_code", y="per_10k",
-                 x_label="province", y_label="opérateurs / 10 000 hab.")
+    st.bar_chart(
+        result["by_province"], x="province_code", y="per_10k", x_label="province", y_label="opérateurs / 10 000 hab."
+    )
     st.subheader("Par commune")
     communes = result["communes"]
     st.dataframe(
@@ -63,7 +63,9 @@ def render(connection) -> None:
             "population": st.column_config.NumberColumn("Habitants", format="localized"),
             "operator_count": "Opérateurs",
             "operators_per_10k_inhabitants": st.column_config.ProgressColumn(
-                "Opérateurs / 10 000 hab.", format="%.2f", min_value=0,
+                "Opérateurs / 10 000 hab.",
+                format="%.2f",
+                min_value=0,
                 max_value=float(communes.operators_per_10k_inhabitants.max() or 1),
             ),
         },

@@ -20,12 +20,12 @@ def queries(sectors=(), provinces=(), months=()) -> dict[str, data.Query]:
         ),
         "paid_by_month": (
             f"select strftime(month, '%Y-%m') as mois, sector_label as secteur, "
-            f"sum(paid_amount) as \"payé\" from {RELATION} where {where} group by all order by all",
+            f'sum(paid_amount) as "payé" from {RELATION} where {where} group by all order by all',
             params,
         ),
         "by_province": (
-            f"select province_name as province, sum(requested_amount) as \"demandé\", "
-            f"sum(paid_amount) as \"payé\" from {RELATION} where {where} group by all order by 3 desc",
+            f'select province_name as province, sum(requested_amount) as "demandé", '
+            f'sum(paid_amount) as "payé" from {RELATION} where {where} group by all order by 3 desc',
             params,
         ),
         "detail": (
@@ -38,23 +38,18 @@ def queries(sectors=(), provinces=(), months=()) -> dict[str, data.Query]:
 
 
 def render(connection) -> None:
-    sectors = data.labels(
-        connection, f"select distinct sector_code, sector_label from {RELATION} order by 2"
-    )
-    provinces = data.labels(
-        connection, f"select distinct province_code, province_name from {RELATION} order by 2"
-    )
+    sectors = data.labels(connection, f"select distinct sector_code, sector_label from {RELATION} order by 2")
+    provinces = data.labels(connection, f"select distinct province_code, province_name from {RELATION} order by 2")
     months = data.column(connection, f"select distinct month from {RELATION} order by 1")
     left, middle, right = st.columns(3)
-    chosen_sectors = left.multiselect(
-        "Secteurs", sectors, format_func=sectors.get, placeholder="Tous les secteurs"
-    )
+    chosen_sectors = left.multiselect("Secteurs", sectors, format_func=sectors.get, placeholder="Tous les secteurs")
     chosen_provinces = middle.multiselect(
         "Provinces", provinces, format_func=provinces.get, placeholder="Toutes les provinces"
     )
     first, last = (
         right.select_slider("Mois", months, value=(months[0], months[-1]), format_func="{:%m/%Y}".format)
-        if len(months) > 1 else (months[0], months[0])
+        if len(months) > 1
+        else (months[0], months[0])
     )
     chosen_months = [m for m in months if first <= m <= last]
     result = data.run(connection, queries(chosen_sectors, chosen_provinces, chosen_months))

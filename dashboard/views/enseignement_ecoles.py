@@ -32,29 +32,29 @@ def queries(networks=(), levels=()) -> dict[str, data.Query]:
 
 
 def render(connection) -> None:
-    networks = data.labels(
-        connection, f"select distinct network_code, network_label from {RELATION} order by 1"
-    )
-    levels = data.labels(
-        connection, f"select distinct level_code, level_label from {RELATION} order by 1"
-    )
+    networks = data.labels(connection, f"select distinct network_code, network_label from {RELATION} order by 1")
+    levels = data.labels(connection, f"select distinct level_code, level_label from {RELATION} order by 1")
     left, right = st.columns(2)
-    chosen_networks = left.multiselect(
-        "Réseaux", networks, format_func=networks.get, placeholder="Tous les réseaux"
-    )
-    chosen_levels = right.multiselect(
-        "Niveaux", levels, format_func=levels.get, placeholder="Tous les niveaux"
-    )
+    chosen_networks = left.multiselect("Réseaux", networks, format_func=networks.get, placeholder="Tous les réseaux")
+    chosen_levels = right.multiselect("Niveaux", levels, format_func=levels.get, placeholder="Tous les niveaux")
     result = data.run(connection, queries(chosen_networks, chosen_levels))
 
     totals = result["totals"].iloc[0]
-    ui.metrics({
-        "Écoles ouvertes": ui.number(totals.schools),
-        "Communes avec une école": ui.number(totals.communes),
-    })
+    ui.metrics(
+        {
+            "Écoles ouvertes": ui.number(totals.schools),
+            "Communes avec une école": ui.number(totals.communes),
+        }
+    )
     st.subheader("Par réseau et niveau")
-    st.bar_chart(result["by_network_level"], x="network_label", y="schools", color="level_label",
-                 x_label="réseau", y_label="écoles")
+    st.bar_chart(
+        result["by_network_level"],
+        x="network_label",
+        y="schools",
+        color="level_label",
+        x_label="réseau",
+        y_label="écoles",
+    )
     st.subheader("Par commune")
     st.dataframe(
         result["by_commune"],

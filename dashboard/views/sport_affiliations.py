@@ -19,10 +19,9 @@ def queries(seasons=(), genders=(), communes=()) -> dict[str, data.Query]:
     bands = ", ".join(f"'{band}'" for band in AGE_BANDS)
     return {
         "totals": (
-            f"select sum(affiliation_count) as total, "
+            "select sum(affiliation_count) as total, "
             + ", ".join(
-                f"coalesce(sum(affiliation_count) filter (where gender = '{g}'), 0) as \"{g}\""
-                for g in GENDERS
+                f"coalesce(sum(affiliation_count) filter (where gender = '{g}'), 0) as \"{g}\"" for g in GENDERS
             )
             + f" from {RELATION} where {where}",
             params,
@@ -48,25 +47,29 @@ def queries(seasons=(), genders=(), communes=()) -> dict[str, data.Query]:
 
 def render(connection) -> None:
     seasons = data.column(connection, f"select distinct season from {RELATION} order by 1 desc")
-    communes = data.labels(
-        connection, f"select distinct commune_nis_code, commune_name from {RELATION} order by 2"
-    )
+    communes = data.labels(connection, f"select distinct commune_nis_code, commune_name from {RELATION} order by 2")
     left, middle, right = st.columns(3)
     season = left.selectbox("Saison", seasons)
     genders = middle.multiselect("Genre", GENDERS, placeholder="Tous")
-    chosen = right.multiselect(
-        "Communes", communes, format_func=communes.get, placeholder="Toutes les communes"
-    )
+    chosen = right.multiselect("Communes", communes, format_func=communes.get, placeholder="Toutes les communes")
     result = data.run(connection, queries([season], genders, chosen))
 
     totals = result["totals"].iloc[0]
-    ui.metrics({
-        f"Affiliations {season}": ui.number(totals.total),
-        **{f"Genre {g}": ui.number(totals[g]) for g in GENDERS},
-    })
+    ui.metrics(
+        {
+            f"Affiliations {season}": ui.number(totals.total),
+            **{f"Genre {g}": ui.number(totals[g]) for g in GENDERS},
+        }
+    )
     st.subheader("Par tranche d'âge")
-    st.bar_chart(result["by_age_band"], x="age_band", y="affiliations", color="gender",
-                 x_label="tranche d'âge", y_label="affiliations")
+    st.bar_chart(
+        result["by_age_band"],
+        x="age_band",
+        y="affiliations",
+        color="gender",
+        x_label="tranche d'âge",
+        y_label="affiliations",
+    )
     st.subheader("Par saison")
     st.bar_chart(result["by_season"], x="season", y="affiliations", x_label="saison")
     st.subheader("Par commune et tranche d'âge")

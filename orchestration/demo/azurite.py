@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 
@@ -27,6 +27,7 @@ def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
             return True
     except OSError:
         return False
+
 
 VERSION = "3.35.0"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +59,7 @@ def write_self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     loopback = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -111,8 +112,16 @@ class Azurite:
     def start(self) -> Azurite:
         self.folder.mkdir(parents=True, exist_ok=True)
         command = [
-            executable() or "azurite-blob", "--blobHost", "127.0.0.1", "--blobPort", str(self.port),
-            "--location", str(self.folder), "--silent", "--loose", "--skipApiVersionCheck",
+            executable() or "azurite-blob",
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(self.port),
+            "--location",
+            str(self.folder),
+            "--silent",
+            "--loose",
+            "--skipApiVersionCheck",
             "--disableTelemetry",
         ]
         if self.https:

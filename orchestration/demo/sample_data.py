@@ -14,7 +14,7 @@ import argparse
 import random
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -92,6 +92,16 @@ SCHEMAS: dict[str, dict[str, dict[str, str]]] = {
             "affilie_le": "DATE",
         },
     },
+    # a department not on the platform yet: the README's guide "add a department" brings it in
+    "jeunesse": {
+        "centre": {
+            "id_centre": "INTEGER",
+            "nom_centre": "TEXT",
+            "code_nis_commune": "TEXT",
+            "places": "INTEGER",
+            "ouvert_le": "DATE",
+        },
+    },
 }
 
 # (NIS code, name, arrondissement, province code, population): real communes, rounded figures.
@@ -123,8 +133,14 @@ COMMUNES = [
     ("93056", "Philippeville", "Philippeville", "WNA", 9_329),
     ("92035", "Gembloux", "Namur", "WNA", 26_507),
 ]
-REGIONS = {"BRU": "Bruxelles-Capitale", "WBR": "Wallonie", "WHT": "Wallonie",
-           "WLG": "Wallonie", "WLX": "Wallonie", "WNA": "Wallonie"}
+REGIONS = {
+    "BRU": "Bruxelles-Capitale",
+    "WBR": "Wallonie",
+    "WHT": "Wallonie",
+    "WLG": "Wallonie",
+    "WLX": "Wallonie",
+    "WNA": "Wallonie",
+}
 SECTORS = ["THEATRE", "MUSIQUE", "DANSE", "ARTS_PLASTIQUES", "LECTURE_PUBLIQUE", "CINEMA"]
 NETWORKS = ["WBE", "OS", "LS"]
 LEVELS = ["FONDAMENTAL", "SECONDAIRE", "SPECIALISE"]
@@ -138,7 +154,7 @@ FEDERATION_ROWS = [
     ("LBFA athletisme", "athletisme", True, 1889),
     ("FWB petanque", "petanque", False, 1976),
 ]
-GUIDE_TABLES = {("sport", "federation")}  # landed by following the README guide
+GUIDE_TABLES = {("sport", "federation"), ("jeunesse", "centre")}  # landed by following the README guides
 SEASONS = ["2024-2025", "2025-2026"]
 STATUSES = ["soumise", "acceptee", "refusee"]
 
@@ -167,9 +183,7 @@ def dirty(rng: random.Random, text: str) -> str:
 
 
 def _timestamp(day: date, rng: random.Random) -> str:
-    moment = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(
-        seconds=rng.randrange(8 * 3600, 18 * 3600)
-    )
+    moment = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(seconds=rng.randrange(8 * 3600, 18 * 3600))
     return moment.isoformat(sep=" ")
 
 
@@ -183,14 +197,16 @@ def generate_rows(spec: SampleSpec) -> dict[str, dict[str, list[tuple]]]:
 
     communes = []
     for nis, name, arrondissement, province, population in COMMUNES:
-        communes.append((
-            nis + ("  " if rng.random() < 0.1 else ""),
-            name,
-            arrondissement,
-            province.lower() if rng.random() < 0.2 else province,
-            REGIONS[province],
-            None if rng.random() < 0.05 else population,
-        ))
+        communes.append(
+            (
+                nis + ("  " if rng.random() < 0.1 else ""),
+                name,
+                arrondissement,
+                province.lower() if rng.random() < 0.2 else province,
+                REGIONS[province],
+                None if rng.random() < 0.05 else population,
+            )
+        )
     nis_codes = [c[0] for c in COMMUNES]
 
     schools = []
@@ -200,41 +216,47 @@ def generate_rows(spec: SampleSpec) -> dict[str, dict[str, list[tuple]]]:
         if rng.random() < 0.1:
             closed = opened + timedelta(days=rng.randrange(365, 20_000))
             closed = min(closed, spec.start + timedelta(days=rng.randrange(0, spec.days)))
-        schools.append((
-            1000 + i,
-            dirty(rng, f"Ecole {i + 1}"),
-            dirty(rng, rng.choice(NETWORKS)),
-            dirty(rng, rng.choice(LEVELS)),
-            rng.choice(nis_codes),
-            opened,
-            closed,
-            _timestamp(day(0 if rng.random() < 0.8 else rng.randrange(spec.days)), rng),
-        ))
+        schools.append(
+            (
+                1000 + i,
+                dirty(rng, f"Ecole {i + 1}"),
+                dirty(rng, rng.choice(NETWORKS)),
+                dirty(rng, rng.choice(LEVELS)),
+                rng.choice(nis_codes),
+                opened,
+                closed,
+                _timestamp(day(0 if rng.random() < 0.8 else rng.randrange(spec.days)), rng),
+            )
+        )
 
     operators = []
     for i in range(spec.count(200)):
-        operators.append((
-            i + 1,
-            dirty(rng, f"Operateur culturel {i + 1}"),
-            None if rng.random() < 0.02 else dirty(rng, rng.choice(SECTORS)),
-            rng.choice(nis_codes),
-            _timestamp(day(0 if rng.random() < 0.9 else rng.randrange(spec.days)), rng),
-        ))
+        operators.append(
+            (
+                i + 1,
+                dirty(rng, f"Operateur culturel {i + 1}"),
+                None if rng.random() < 0.02 else dirty(rng, rng.choice(SECTORS)),
+                rng.choice(nis_codes),
+                _timestamp(day(0 if rng.random() < 0.9 else rng.randrange(spec.days)), rng),
+            )
+        )
 
     requests, payments = [], []
     for i in range(spec.count(1500)):
         submitted = day(rng.randrange(spec.days))
         amount = Decimal(rng.randrange(50_000, 5_000_000)) / 100
         status = rng.choices(STATUSES, weights=[3, 5, 2])[0]
-        requests.append((
-            i + 1,
-            rng.randrange(1, len(operators) + 1),
-            amount,
-            _timestamp(submitted, rng),
-            status,
-            # updated before any payment is made, so a request lands no later than its payments
-            _timestamp(day((submitted - spec.start).days + rng.randrange(0, 2)), rng),
-        ))
+        requests.append(
+            (
+                i + 1,
+                rng.randrange(1, len(operators) + 1),
+                amount,
+                _timestamp(submitted, rng),
+                status,
+                # updated before any payment is made, so a request lands no later than its payments
+                _timestamp(day((submitted - spec.start).days + rng.randrange(0, 2)), rng),
+            )
+        )
         if status != "acceptee":
             continue
         for _ in range(rng.choice([1, 1, 2, 3])):
@@ -256,25 +278,42 @@ def generate_rows(spec: SampleSpec) -> dict[str, dict[str, list[tuple]]]:
 
     clubs = []
     for i in range(spec.count(150)):
-        clubs.append((
-            i + 1,
-            dirty(rng, f"Club {i + 1}"),
-            rng.choice(FEDERATIONS),
-            rng.choice(nis_codes),
-        ))
+        clubs.append(
+            (
+                i + 1,
+                dirty(rng, f"Club {i + 1}"),
+                rng.choice(FEDERATIONS),
+                rng.choice(nis_codes),
+            )
+        )
 
     affiliations = []
     for i in range(spec.count(6000)):
-        affiliations.append((
-            i + 1,
-            rng.randrange(1, len(clubs) + 1),
-            rng.choice(SEASONS),
-            None if rng.random() < 0.01 else rng.randrange(1940, 2021),
-            dirty(rng, rng.choices(["F", "M", "X"], weights=[45, 53, 2])[0]),
-            day(rng.randrange(spec.days)),
-        ))
+        affiliations.append(
+            (
+                i + 1,
+                rng.randrange(1, len(clubs) + 1),
+                rng.choice(SEASONS),
+                None if rng.random() < 0.01 else rng.randrange(1940, 2021),
+                dirty(rng, rng.choices(["F", "M", "X"], weights=[45, 53, 2])[0]),
+                day(rng.randrange(spec.days)),
+            )
+        )
+
+    youth = random.Random(spec.seed + 1)  # its own draws: the other systems' rows stay as they were
+    centres = [
+        (
+            number,
+            f"Centre de jeunes {number}",
+            youth.choice(COMMUNES)[0],
+            youth.randrange(20, 201),
+            date(1990, 1, 1) + timedelta(days=youth.randrange(12_000)),
+        )
+        for number in range(1, max(2, round(40 * spec.scale)) + 1)
+    ]
 
     return {
+        "jeunesse": {"centre": centres},
         "denodo": {"bv_commune": communes, "bv_etablissement": schools},
         "subventions": {"operateur": operators, "demande": requests, "paiement": payments},
         "sport": {"club": clubs, "federation": FEDERATION_ROWS, "affiliation": affiliations},
@@ -333,8 +372,7 @@ if __name__ == "__main__":
 
 SERVER_TYPES = {
     "postgres": {"INTEGER": "bigint", "TEXT": "text", "DATE": "date", "TIMESTAMPTZ": "timestamptz"},
-    "mysql": {"INTEGER": "bigint", "TEXT": "varchar(255)", "DATE": "date",
-              "TIMESTAMPTZ": "timestamp(6) null"},
+    "mysql": {"INTEGER": "bigint", "TEXT": "varchar(255)", "DATE": "date", "TIMESTAMPTZ": "timestamp(6) null"},
 }
 
 

@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -62,14 +62,15 @@ def run_window(
     log_level: str = "INFO",
     select: str | None = None,
     terminal: TextIO | None = None,
+    departments: list[str] | None = None,
 ) -> WindowRun:
-    """Materialise every asset (or those `select`ed, Dagster's selection syntax) for the days
-    first..last (inclusive): one run per stage, each over the partitions covering the window
+    """Materialise every asset of `departments` (default: all), or those `select`ed (Dagster's
+    selection syntax), for the days first..last (inclusive): one run per stage, each over the partitions covering the window
     and those its previous stages rewrote (late rows). Stops at the first failed stage."""
     from orchestration.platform.definitions import build_definitions, materialized_partitions, range_tags
     from orchestration.platform.stages import plan_stages, rewritten_windows, stage_range
 
-    definitions = build_definitions(settings, select=select)
+    definitions = build_definitions(settings, departments, select=select)
     graph = definitions.resolve_asset_graph()
     keys = dg.AssetSelection.from_string(select).resolve(graph) if select else graph.executable_asset_keys
     if not keys:
@@ -102,24 +103,44 @@ def run_window(
         outcome.stages.append(stage.name)
         if not result.success:
             break
-        records = instance.get_records_for_run(
-            result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
-        ).records
+        records = instance.get_records_for_run(result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
         rewritten += rewritten_windows(materialized_partitions(records), graph)
     return outcome
 
 
-def history_gaps(settings: Settings, select: str | None, first: date) -> list[tuple[str, list[date]]]:
+def check_departments(text: str | None) -> list[str] | None:
+    """The departments of LOCATION=a,b (None: all), each checked against orchestration/locations/."""
+    from orchestration.platform.definitions import all_departments
+
+    if not text:
+        return None
+    known = all_departments()
+    chosen = [name.strip() for name in text.split(",") if name.strip()]
+    if unknown := [name for name in chosen if name not in known]:
+        raise UsageError(
+            f"LOCATION={text}: no department {', '.join(unknown)}; the departments are "
+            f"{', '.join(known)} (folders of orchestration/locations/)."
+        )
+    return chosen
+
+
+def history_gaps(
+    settings: Settings, select: str | None, first: date, departments: list[str] | None = None
+) -> list[tuple[str, list[date]]]:
     """Partitioned source tables with days before `first` never landed in the lake: a run that
     starts after them would build its figures on part of the history."""
     from orchestration.platform.partitions import HISTORY_START, days_in_window
     from orchestration.platform.registry import load_all
 
-    specs = {spec.asset_key: spec for spec in load_all() if spec.mode == "incremental"}
+    specs = {
+        spec.asset_key: spec
+        for spec in load_all()
+        if spec.mode == "incremental" and spec.department in (departments or [spec.department])
+    }
     if select:
         from orchestration.platform.definitions import build_definitions
 
-        graph = build_definitions(settings, select=select).resolve_asset_graph()
+        graph = build_definitions(settings, departments, select=select).resolve_asset_graph()
         chosen = dg.AssetSelection.from_string(select).resolve(graph)
         specs = {key: spec for key, spec in specs.items() if key in chosen}
     lake = settings.open_lake()
@@ -151,11 +172,14 @@ def check_dates(first_text: str | None, last_text: str | None, today: date) -> t
     newest = today - timedelta(days=1)
     for name, day in values.items():
         if day < HISTORY_START:
-            raise UsageError(f"{name}={day} is before the first partition ({HISTORY_START}): "
-                             f"start at {HISTORY_START} or later.")
+            raise UsageError(
+                f"{name}={day} is before the first partition ({HISTORY_START}): start at {HISTORY_START} or later."
+            )
         if day > newest:
-            raise UsageError(f"{name}={day} is after the last complete day ({newest}, yesterday in "
-                             f"UTC): a day is landed once it is over.")
+            raise UsageError(
+                f"{name}={day} is after the last complete day ({newest}, yesterday in "
+                f"UTC): a day is landed once it is over."
+            )
     return first, last
 
 
@@ -286,31 +310,53 @@ def print_summary(settings: Settings) -> None:
     )
 
 
-def run_command(settings: Settings, first: date, last: date, select: str | None, log_level: str) -> int:
-    log_path = settings.data_dir / "logs" / f"run-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}.log"
-    print(f"Running {first} .. {last}{f' ({select})' if select else ''}; full log: {log_path}", flush=True)
+def run_command(
+    settings: Settings,
+    first: date,
+    last: date,
+    select: str | None,
+    log_level: str,
+    departments: list[str] | None = None,
+) -> int:
+    log_path = settings.data_dir / "logs" / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
+    scope = ", ".join(filter(None, [", ".join(departments or []), select]))
+    print(f"Running {first} .. {last}{f' ({scope})' if scope else ''}; full log: {log_path}", flush=True)
     started = time.monotonic()
     with terminal_to_log(log_path) as terminal:
         try:
-            outcome = run_window(settings, first, last, log_level=log_level, select=select, terminal=terminal)
+            outcome = run_window(
+                settings,
+                first,
+                last,
+                log_level=log_level,
+                select=select,
+                terminal=terminal,
+                departments=departments,
+            )
         except (UsageError, SettingsError, RegistryError):
             raise
         except Exception as error:
             import traceback
 
             traceback.print_exc()  # into the log file
-            print(f"\nThe run could not start: {type(error).__name__}: {_first_line(error)}\n"
-                  f"Full trace: {log_path}", file=sys.stderr)
+            print(
+                f"\nThe run could not start: {type(error).__name__}: {_first_line(error)}\nFull trace: {log_path}",
+                file=sys.stderr,
+            )
             return 1
     if not outcome.success:
         print("", file=sys.stderr)
         for block in failure_blocks(outcome):
             print(block + "\n", file=sys.stderr)
-        print(f"Run failed ({', '.join(outcome.run_ids)}); nothing was published by the failed "
-              f"stage. Full log: {log_path}", file=sys.stderr)
+        print(
+            f"Run failed ({', '.join(outcome.run_ids)}); nothing was published by the failed "
+            f"stage. Full log: {log_path}",
+            file=sys.stderr,
+        )
         return 1
-    print(f"Succeeded in {time.monotonic() - started:.0f} s ({len(outcome.results)} run(s): "
-          f"{', '.join(outcome.stages)}).")
+    print(
+        f"Succeeded in {time.monotonic() - started:.0f} s ({len(outcome.results)} run(s): {', '.join(outcome.stages)})."
+    )
     return 0
 
 
@@ -322,7 +368,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--from", dest="first", help="first day, YYYY-MM-DD (make run FROM=...)")
     run.add_argument("--to", dest="last", help="last day, YYYY-MM-DD (default: FROM)")
     run.add_argument("--select", help="assets to run, e.g. 'key:raw/sport/*' (default: all)")
+    run.add_argument("--location", help="the department(s) to run, comma-separated (default: all)")
     run.add_argument("--log-level", default="INFO", help="level of the log file")
+    location = commands.add_parser("location", help="add a department: its code location")
+    location.add_argument("name", help="the department's name, e.g. jeunesse")
+    location.add_argument("--owner", required=True, help="e-mail of its data steward")
+    location.add_argument("--description", default="", help="one sentence on what it covers")
     scaffold = commands.add_parser("scaffold", help="write a staging model for a landed table")
     scaffold.add_argument("table", help="<system>.<table> as in the ingestion registry")
     scaffold.add_argument("--entity", help="model name after stg_<system>__ (default: table)")
@@ -330,11 +381,14 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings()
+        if args.command == "location":
+            return scaffold_department(args.name, args.owner, args.description)
         if args.command == "scaffold":
             return scaffold_staging_model(settings, args.table, args.entity)
         if args.command == "run":
-            first, last = check_dates(args.first, args.last, datetime.now(timezone.utc).date())
-            gaps = history_gaps(settings, args.select, first)
+            first, last = check_dates(args.first, args.last, datetime.now(UTC).date())
+            departments = check_departments(args.location)
+            gaps = history_gaps(settings, args.select, first, departments)
             if gaps:
                 name, missing = gaps[0]
                 raise UsageError(
@@ -344,12 +398,30 @@ def main(argv: list[str] | None = None) -> int:
                     f"make run FROM={missing[0]} TO={last}"
                     + (f" (and {len(gaps) - 1} more table(s) alike)." if len(gaps) > 1 else ".")
                 )
-            return run_command(settings, first, last, args.select, args.log_level)
+            return run_command(settings, first, last, args.select, args.log_level, departments)
     except (SettingsError, UsageError, RegistryError) as error:
         print(error, file=sys.stderr)
         return 2
     if args.command == "docs":
         return build_docs(settings)
+    return 0
+
+
+def scaffold_department(name: str, owner: str, description: str) -> int:
+    from orchestration.platform.scaffold import ScaffoldError, scaffold_location
+
+    try:
+        written = scaffold_location(PROJECT_ROOT, name, owner, description or f"The {name} department.")
+    except ScaffoldError as error:
+        print(error, file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path.relative_to(PROJECT_ROOT)}")
+    print(
+        f"Next: declare its source tables in orchestration/locations/{name}/defs/sources/defs.yaml "
+        f"(type: orchestration.platform.components.SourceSystems), land them, `make scaffold`, "
+        f"write models under dbt/models/{{int,gld}}/{name}/, then `make lint`."
+    )
     return 0
 
 
@@ -361,7 +433,11 @@ def scaffold_staging_model(settings: Settings, name: str, entity: str | None) ->
 
     spec = next((s for s in load_all() if s.name == name), None)
     if spec is None:
-        print(f"{name} is not in {REGISTRY_PATH}: add its entry there first.", file=sys.stderr)
+        print(
+            f"{name} is not in any department's registry: declare it first in its department's "
+            "orchestration/locations/<department>/defs/sources/defs.yaml.",
+            file=sys.stderr,
+        )
         return 2
     lake = settings.open_lake()
     newest = lake.newest_partition(spec.system, spec.table)
@@ -392,11 +468,18 @@ def build_docs(settings: Settings) -> int:
     from orchestration.platform.transform import DBT_PROJECT, dbt_vars
 
     command = [
-        str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--static",
-        "--project-dir", str(DBT_PROJECT.project_dir),
-        "--profiles-dir", str(DBT_PROJECT.profiles_dir),
-        "--target", settings.dbt_target,
-        "--vars", json.dumps(dbt_vars(settings)),
+        str(Path(sys.executable).parent / "dbt"),
+        "docs",
+        "generate",
+        "--static",
+        "--project-dir",
+        str(DBT_PROJECT.project_dir),
+        "--profiles-dir",
+        str(DBT_PROJECT.profiles_dir),
+        "--target",
+        settings.dbt_target,
+        "--vars",
+        json.dumps(dbt_vars(settings)),
     ]
     if subprocess.run(command).returncode:
         return 1

@@ -28,16 +28,26 @@ class SourceTable(dg.Model):
         "taken; incremental: facts, one partition per day of `partition_by`."
     )
     cursor: str | None = Field(None, description="incremental: the change time (or business date) read by a run.")
-    partition_by: str | None = Field(None, description="incremental: the date column whose day is a row's partition (default: the cursor).")
-    lookback_days: int = Field(0, description="incremental: also re-read the changes of this many days before the window.")
+    partition_by: str | None = Field(
+        None, description="incremental: the date column whose day is a row's partition (default: the cursor)."
+    )
+    lookback_days: int = Field(
+        0, description="incremental: also re-read the changes of this many days before the window."
+    )
     grain: Literal["day", "month"] = Field("day", description="One lake partition per day (default) or per month.")
     schema_policy: Literal["evolve", "freeze"] = Field(
         "evolve", description="evolve: new or dropped columns land and are reported; freeze: any change stops the run."
     )
-    personal_data: list[str] = Field(default_factory=list, description="Columns that would identify a person (tagged on the asset).")
+    personal_data: list[str] = Field(
+        default_factory=list, description="Columns that would identify a person (tagged on the asset)."
+    )
     owner: str | None = Field(None, description="Who answers for the table (default: the system's owner).")
-    connection: str | None = Field(None, description="An entry of orchestration/connections.yml (default: the system's).")
-    table: str | None = Field(None, description="The table's name in the source, when it differs from the entry's name.")
+    connection: str | None = Field(
+        None, description="An entry of orchestration/connections.yml (default: the system's)."
+    )
+    table: str | None = Field(
+        None, description="The table's name in the source, when it differs from the entry's name."
+    )
     schema_: str | None = Field(None, alias="schema", description="The source schema of `table`.")
     query: str | None = Field(None, description="A SELECT read instead of a table.")
 
@@ -46,7 +56,9 @@ class SourceSystem(dg.Model):
     """A source system (a database or Denodo) and the tables landed from it."""
 
     owner: str | None = Field(None, description="The data steward who answers for the system's tables.")
-    connection: str | None = Field(None, description="An entry of orchestration/connections.yml (default: the system's name).")
+    connection: str | None = Field(
+        None, description="An entry of orchestration/connections.yml (default: the system's name)."
+    )
     description: str | None = None
     tables: dict[str, SourceTable] = Field(description="One entry per table or view, by its name in the lake.")
 

@@ -20,8 +20,16 @@ REQUIRED: Mapping[str, tuple[str, ...]] = {
     **{kind: ("host", "database") for kind in CONNECTION_TYPES if kind != "sqlite"},
 }
 OPTIONAL = {
-    "path", "port", "password_env", "vql_context", "query_timeout_ms", "i18n", "options", "streams",
-    *SETTINGS, *(f"{s}_env" for s in SETTINGS),
+    "path",
+    "port",
+    "password_env",
+    "vql_context",
+    "query_timeout_ms",
+    "i18n",
+    "options",
+    "streams",
+    *SETTINGS,
+    *(f"{s}_env" for s in SETTINGS),
 }
 DEFAULT_PORTS = {"postgres": 5432, "denodo": 9996, "mysql": 3306, "mssql": 1433, "db2": 50000}
 

@@ -33,7 +33,7 @@ class Violation:
 
 
 def check_manifest(manifest: Manifest) -> list[Violation]:
-    rules = (naming, layering, documentation, key_tests, gold_contracts)
+    rules = (naming, layering, documentation, key_tests, gold_contracts, sources_match_registry, departments)
     return [violation for rule in rules for violation in rule(manifest)]
 
 
@@ -54,15 +54,16 @@ def naming(manifest: Manifest) -> Iterator[Violation]:
         folders = model["fqn"][1:-1]
         if len(folders) != 2 or folders[0] not in LAYERS:
             yield Violation(
-                model["name"], "naming",
-                f"lives in models/{'/'.join(folders)}/; a model lives in "
-                "models/<stg|int|gld>/<source or domain>/.",
+                model["name"],
+                "naming",
+                f"lives in models/{'/'.join(folders)}/; a model lives in models/<stg|int|gld>/<source or domain>/.",
             )
             continue
         layer, folder = folders
         if not re.fullmatch(rf"{layer}_{folder}__[a-z0-9_]+", model["name"]):
             yield Violation(
-                model["name"], "naming",
+                model["name"],
+                "naming",
                 f"a model in models/{layer}/{folder}/ must be named {layer}_{folder}__<name> "
                 "(lower case, two underscores after the folder name).",
             )
@@ -82,14 +83,16 @@ def layering(manifest: Manifest) -> Iterator[Violation]:
             if parent_layer == "source":
                 if layer != "stg":
                     yield Violation(
-                        model["name"], "layering",
+                        model["name"],
+                        "layering",
                         f"reads source {parent['source_name']}.{parent['name']} directly; only "
                         "staging models read sources: ref() its stg_ model instead.",
                     )
             elif parent_layer not in MAY_READ[layer]:
                 allowed = ", ".join(sorted(MAY_READ[layer])) or "sources only"
                 yield Violation(
-                    model["name"], "layering",
+                    model["name"],
+                    "layering",
                     f"reads {parent['name']} ({parent_layer}); a {layer} model may read: {allowed}.",
                 )
 
@@ -98,14 +101,16 @@ def documentation(manifest: Manifest) -> Iterator[Violation]:
     for model in models(manifest):
         if not model.get("description", "").strip():
             yield Violation(
-                model["name"], "documentation",
+                model["name"],
+                "documentation",
                 "has no description: add one in the folder's _<folder>__models.yml.",
             )
         if layer_of(model) == "gld":
             for column in model["columns"].values():
                 if not column.get("description", "").strip():
                     yield Violation(
-                        model["name"], "documentation",
+                        model["name"],
+                        "documentation",
                         f"gold column {column['name']} has no description.",
                     )
 
@@ -126,17 +131,14 @@ def key_tests(manifest: Manifest) -> Iterator[Violation]:
                 key_columns.update(metadata["kwargs"]["combination_of_columns"])
         if not key_columns:
             yield Violation(
-                model["name"], "keys",
+                model["name"],
+                "keys",
                 "has no key test: give its key column a `unique` test (or the table a "
                 "`unique_combination_of_columns` test).",
             )
-        not_null = {
-            t["column_name"] for t in attached if (t.get("test_metadata") or {}).get("name") == "not_null"
-        }
+        not_null = {t["column_name"] for t in attached if (t.get("test_metadata") or {}).get("name") == "not_null"}
         for column in sorted(key_columns - not_null):
-            yield Violation(
-                model["name"], "keys", f"key column {column} has no `not_null` test."
-            )
+            yield Violation(model["name"], "keys", f"key column {column} has no `not_null` test.")
 
 
 def gold_contracts(manifest: Manifest) -> Iterator[Violation]:
@@ -145,11 +147,101 @@ def gold_contracts(manifest: Manifest) -> Iterator[Violation]:
             continue
         if not model["config"].get("contract", {}).get("enforced"):
             yield Violation(
-                model["name"], "contract",
+                model["name"],
+                "contract",
                 "is a gold model without an enforced contract: dashboards rely on its columns.",
             )
         if not (model["config"].get("meta") or {}).get("owner"):
             yield Violation(model["name"], "ownership", "is a gold model without meta.owner.")
+
+
+def sources_match_registry(manifest: Manifest) -> Iterator[Violation]:
+    """One contract per source table: the dbt source (`_<system>__sources.yml`) and the
+    department's registry entry name the same tables, with the same primary key."""
+    from orchestration.platform.registry import RegistryError, load_all
+
+    try:
+        registry = {(s.system, s.table): s for s in load_all()}
+    except RegistryError:
+        return  # reported by registry_violations
+    sources = {(s["source_name"], s["name"]): s for s in manifest["sources"].values()}
+    for key in sorted(sources.keys() - registry.keys()):
+        yield Violation(
+            f"source {key[0]}.{key[1]}",
+            "sources",
+            "is a dbt source that no department's registry lands: add its entry to the "
+            "department's defs/sources/defs.yaml, or remove the source.",
+        )
+    for key in sorted(registry.keys() - sources.keys()):
+        spec = registry[key]
+        yield Violation(
+            f"source {key[0]}.{key[1]}",
+            "sources",
+            f"is landed ({spec.where}) but not declared as a dbt source: add it to "
+            f"dbt/models/stg/{key[0]}/_{key[0]}__sources.yml (make scaffold TABLE={key[0]}.{key[1]} writes it).",
+        )
+    import yaml
+
+    from orchestration.platform.layout import dbt_external_location
+    from orchestration.platform.settings import PROJECT_ROOT
+
+    # the manifest holds the sources as parsed, with the project's default lake_root
+    lake_root = yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text())["vars"]["lake_root"]
+    for key in sorted(sources.keys()):
+        meta = sources[key].get("config", {}).get("meta") or sources[key].get("meta") or {}
+        expected = dbt_external_location(key[0])
+        written = " ".join(str(meta.get("external_location", "")).split())
+        if written != expected and written != expected.replace("{{ var('lake_root') }}", str(lake_root)):
+            yield Violation(
+                f"source {key[0]}.{key[1]}",
+                "sources",
+                f"reads {written or 'no external_location'}; the lake writes its partitions where "
+                f"{expected} reads them (orchestration/platform/layout.py): use that.",
+            )
+    for key in sorted(sources.keys() & registry.keys()):
+        declared = (sources[key].get("config", {}).get("meta") or sources[key].get("meta") or {}).get("primary_key")
+        declared = tuple(declared.split(", ")) if isinstance(declared, str) else tuple(declared or ())
+        if declared != registry[key].primary_key:
+            yield Violation(
+                f"source {key[0]}.{key[1]}",
+                "sources",
+                f"has primary_key {', '.join(declared) or 'none'} in its dbt source but "
+                f"{', '.join(registry[key].primary_key)} in {registry[key].where}: make them agree.",
+            )
+
+
+def departments(manifest: Manifest) -> Iterator[Violation]:
+    """Every model and seed belongs to a department (its dbt `database`, set per folder in
+    dbt_project.yml), and workspace.yaml lists every department's code location."""
+    import yaml
+
+    from orchestration.platform.definitions import all_departments
+    from orchestration.platform.settings import PROJECT_ROOT
+
+    known = all_departments()
+    for node in manifest["nodes"].values():
+        if node["resource_type"] in ("model", "seed") and node["database"] not in known:
+            folder = "/".join(node["fqn"][1:-1])
+            yield Violation(
+                node["name"],
+                "departments",
+                f"belongs to no department (its database is {node['database']!r}): give its folder "
+                f"one in dbt_project.yml (`{folder}: +database: <department>`, one of {', '.join(known)}).",
+            )
+    workspace = yaml.safe_load((PROJECT_ROOT / "workspace.yaml").read_text()) or {}
+    listed = [e["python_module"]["location_name"] for e in workspace.get("load_from", []) if "python_module" in e]
+    for name in sorted(set(known) - set(listed)):
+        yield Violation(
+            f"location {name}",
+            "departments",
+            "is a folder of orchestration/locations/ missing from workspace.yaml: add it.",
+        )
+    for name in sorted(set(listed) - set(known)):
+        yield Violation(
+            f"location {name}",
+            "departments",
+            "is listed in workspace.yaml but has no orchestration/locations/<name>/definitions.py.",
+        )
 
 
 def registry_violations(path: Path) -> list[Violation]:

@@ -23,11 +23,7 @@ DOCS_SITE = (PROJECT_ROOT / "target" / "static_index.html").as_uri()
 
 class LakehouseTranslator(DagsterDbtTranslator):
     def __init__(self) -> None:
-        super().__init__(
-            settings=DagsterDbtTranslatorSettings(
-                enable_asset_checks=True, enable_code_references=True
-            )
-        )
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=True))
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         kind = dbt_resource_props["resource_type"]

@@ -63,27 +63,30 @@ def build_definitions(
         "dbt": dbt_resource(settings),
     }
     graph = dg.Definitions(assets=assets, resources=resources).resolve_asset_graph()
-    keys = (
-        dg.AssetSelection.from_string(select).resolve(graph) if select
-        else graph.executable_asset_keys
-    )
+    keys = dg.AssetSelection.from_string(select).resolve(graph) if select else graph.executable_asset_keys
     stages = plan_stages(graph, keys)
     jobs = [stage_job(stage) for stage in stages]
     freshness_checks = [
         *dg.build_time_partition_freshness_checks(
-            assets=[k for k in graph.executable_asset_keys
-                    if k.path[0] == "raw" and graph.get(k).partitions_def == DAILY],
-            deadline_cron=FRESHNESS_DEADLINE_CRON, timezone=TIMEZONE,
+            assets=[
+                k for k in graph.executable_asset_keys if k.path[0] == "raw" and graph.get(k).partitions_def == DAILY
+            ],
+            deadline_cron=FRESHNESS_DEADLINE_CRON,
+            timezone=TIMEZONE,
             severity=dg.AssetCheckSeverity.WARN,
         ),
         # kept deliberately although Dagster marks them superseded by FreshnessPolicy: that
         # policy is judged per asset, not per partition (a backfill of an old day would look
         # fresh), and is still a preview behind `freshness: enabled` (dagster discussion #34023)
         *dg.build_last_update_freshness_checks(
-            assets=[k for k in graph.executable_asset_keys
-                    if k.path[0] == "gld" or (k.path[0] == "raw" and graph.get(k).partitions_def is None)],
+            assets=[
+                k
+                for k in graph.executable_asset_keys
+                if k.path[0] == "gld" or (k.path[0] == "raw" and graph.get(k).partitions_def is None)
+            ],
             lower_bound_delta=timedelta(hours=24),
-            deadline_cron=FRESHNESS_DEADLINE_CRON, timezone=TIMEZONE,
+            deadline_cron=FRESHNESS_DEADLINE_CRON,
+            timezone=TIMEZONE,
             severity=dg.AssetCheckSeverity.WARN,
         ),
     ]
@@ -92,13 +95,15 @@ def build_definitions(
     if stages and stages[0].partitions_def == DAILY:
         schedules.append(dg.build_schedule_from_partitioned_job(jobs[0], hour_of_day=hour, minute_of_hour=minute))
     elif stages:  # a department without daily facts (reference data): its first stage, every day
-        schedules.append(dg.ScheduleDefinition(
-            name=f"{stages[0].name}_schedule", job=jobs[0], cron_schedule=f"{minute} {hour} * * *",
-            execution_timezone="UTC",
-        ))
-    sensors = [dg.build_sensor_for_freshness_checks(
-        freshness_checks=freshness_checks, name="freshness_checks_sensor"
-    )]
+        schedules.append(
+            dg.ScheduleDefinition(
+                name=f"{stages[0].name}_schedule",
+                job=jobs[0],
+                cron_schedule=f"{minute} {hour} * * *",
+                execution_timezone="UTC",
+            )
+        )
+    sensors = [dg.build_sensor_for_freshness_checks(freshness_checks=freshness_checks, name="freshness_checks_sensor")]
     if len(stages) > 1:
         sensors.append(next_stage_sensor(stages, jobs))
     return dg.Definitions(
@@ -114,7 +119,7 @@ def build_definitions(
 STAGE_DESCRIPTIONS = {
     "daily": "Extract the facts of the days (late rows included) and build the daily dbt models.",
     "monthly": "Land the reference snapshots, build the current and monthly gold tables, "
-               "publish them and refresh the dashboards.",
+    "publish them and refresh the dashboards.",
     "current": "Land the reference snapshots and build the current-state models.",
 }
 
@@ -183,4 +188,3 @@ def next_stage_sensor(stages: list[Stage], jobs: list) -> dg.RunStatusSensorDefi
         )
 
     return _next_stage
-

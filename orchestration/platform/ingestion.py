@@ -12,13 +12,13 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.platform.extractors import ExtractError, ReadRequest, Window, open_extractor, with_retries
 from orchestration.platform.ingestion_plan import (
     Period,
     SchemaChange,
@@ -33,12 +33,11 @@ from orchestration.platform.ingestion_plan import (
     schema_change,
     split_by_period,
 )
-from orchestration.platform.extractors import ExtractError, ReadRequest, Window, open_extractor, with_retries
 from orchestration.platform.lake import Lake
 from orchestration.platform.partitions import HISTORY_START, SINGLE_RUN, partitions_for
 from orchestration.platform.registry import TableSpec
-from orchestration.platform.warehouse import lake_writer
 from orchestration.platform.settings import Settings
+from orchestration.platform.warehouse import lake_writer
 
 PRIMARY_KEY_CHECK = "primary_key_unique"  # a warning: raw keeps what the source holds
 
@@ -123,25 +122,38 @@ def ingest(
         log(f"{spec.name}: schema changed upstream ({report.change.describe()}); policy evolve")
 
     if spec.mode == "snapshot":
-        day = today or datetime.now(timezone.utc).date()
+        day = today or datetime.now(UTC).date()
         periods = [Period(day, day, day + timedelta(days=1))]
     else:
         periods = periods_to_write(spec, start, end, HISTORY_START)
         if spec.partition_column is not None:
             changed = retrying(lambda: changed_days(extractor, spec, described, start, end))
             report.rows_for_later_partitions = sum(n for day, n in changed.items() if day >= end)
-            periods = periods_of(spec, {
-                *(p.key for p in periods),
-                *(day for day in changed if HISTORY_START <= day < end),
-            })
+            periods = periods_of(
+                spec,
+                {
+                    *(p.key for p in periods),
+                    *(day for day in changed if HISTORY_START <= day < end),
+                },
+            )
     groups = reads(periods)
-    for number, group in enumerate(groups, start=1):
+    for group in groups:
         request = ReadRequest(spec.source, described, read_window(spec, group), spec.primary_key)
         if len(group) == 1:  # one partition: streamed straight into its file, memory stays flat
-            published = [(group[0], retrying(lambda: lake.publish_partition(
-                spec.system, spec.table, group[0].key, schema,
-                report.watermark.watch(extractor.batches(request)),
-            )))]
+            published = [
+                (
+                    group[0],
+                    retrying(
+                        lambda: lake.publish_partition(
+                            spec.system,
+                            spec.table,
+                            group[0].key,
+                            schema,
+                            report.watermark.watch(extractor.batches(request)),
+                        )
+                    ),
+                )
+            ]
         else:  # several: read once, then split by the partition column
             rows = retrying(lambda: pa.Table.from_batches(list(extractor.batches(request)), schema))
             report.watermark.see(rows)
@@ -154,8 +166,7 @@ def ingest(
             report.bytes += partition.bytes
             report.partitions.append(period.key)
         if len(groups) > 1:
-            log(f"{spec.name}: {len(report.partitions)}/{len(periods)} partitions written "
-                f"({report.rows} rows)")
+            log(f"{spec.name}: {len(report.partitions)}/{len(periods)} partitions written ({report.rows} rows)")
     if spec.cursor:
         for column in {spec.cursor, spec.partition_by}:
             report.null_cursor_rows += retrying(lambda: extractor.null_cursor_rows(spec.source, column))
@@ -166,8 +177,10 @@ def ingest(
                 "another column."
             )
     if report.rows_for_later_partitions:
-        log(f"{spec.name}: {report.rows_for_later_partitions} changed rows belong to partitions "
-            "after the window; they land with the run of their own day.")
+        log(
+            f"{spec.name}: {report.rows_for_later_partitions} changed rows belong to partitions "
+            "after the window; they land with the run of their own day."
+        )
     report.duplicate_keys = duplicate_keys(lake, spec, report.partitions)
     if report.duplicate_keys:
         log(f"{spec.name}: {report.duplicate_keys} rows repeat a primary key value already written")
@@ -223,11 +236,14 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
         backfill_policy=SINGLE_RUN if partitions_def else None,
         check_specs=[
             dg.AssetCheckSpec(
-                PRIMARY_KEY_CHECK, asset=spec.asset_key,
+                PRIMARY_KEY_CHECK,
+                asset=spec.asset_key,
                 description=f"No two rows of a partition written share ({', '.join(spec.primary_key)}); "
                 "raw keeps what the source holds, so a repeat warns and staging deduplicates.",
             )
-        ] if spec.primary_key else None,
+        ]
+        if spec.primary_key
+        else None,
         metadata={
             "source": f"{spec.connection}.{spec.query and 'query' or spec.source.table}",
             "mode": spec.mode,
@@ -257,11 +273,14 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
             own = set(context.partition_keys)
             for day in report.partitions:
                 if day.isoformat() not in own and partitions_def.has_partition_key(day.isoformat()):
-                    context.log_event(dg.AssetMaterialization(
-                        asset_key=spec.asset_key, partition=day.isoformat(),
-                        description="Rewritten by a run of later partitions (late rows, lookback).",
-                        metadata={"written_by_partitions": f"{start.isoformat()} .. {end.isoformat()}"},
-                    ))
+                    context.log_event(
+                        dg.AssetMaterialization(
+                            asset_key=spec.asset_key,
+                            partition=day.isoformat(),
+                            description="Rewritten by a run of later partitions (late rows, lookback).",
+                            metadata={"written_by_partitions": f"{start.isoformat()} .. {end.isoformat()}"},
+                        )
+                    )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": report.rows,
@@ -280,11 +299,14 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
             },
             check_results=[
                 dg.AssetCheckResult(
-                    check_name=PRIMARY_KEY_CHECK, passed=report.duplicate_keys == 0,
+                    check_name=PRIMARY_KEY_CHECK,
+                    passed=report.duplicate_keys == 0,
                     severity=dg.AssetCheckSeverity.WARN,
                     metadata={"duplicate_primary_key_rows": report.duplicate_keys},
                 )
-            ] if spec.primary_key else None,
+            ]
+            if spec.primary_key
+            else None,
         )
 
     return _ingest
@@ -302,6 +324,4 @@ def source_table_spec(spec: TableSpec) -> dg.AssetSpec:
 
 
 def build_ingestion_defs(specs: list[TableSpec]) -> dg.Definitions:
-    return dg.Definitions(
-        assets=[source_table_spec(s) for s in specs] + [build_ingestion_asset(s) for s in specs]
-    )
+    return dg.Definitions(assets=[source_table_spec(s) for s in specs] + [build_ingestion_asset(s) for s in specs])

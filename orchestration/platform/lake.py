@@ -33,9 +33,8 @@ from urllib.parse import unquote
 import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
-from fsspec.implementations.local import LocalFileSystem
 
-from orchestration.platform.partitions import PARTITION_COLUMN, partition_path, table_glob
+from orchestration.platform.layout import PARTITION_COLUMN, partition_path, table_glob
 
 TEMP_MARKER = ".tmp-"
 # Parquet layout: row groups of about 16 MiB of Arrow data (bounded memory, few row groups);
@@ -166,10 +165,12 @@ class Lake:
             try:
                 self.fs.pipe_file(final, data)
             except Exception as error:
-                raise LakeError(self.credentials.redact(
-                    f"Publishing {final} failed; the file published before is unchanged. "
-                    f"{type(error).__name__}: {_first_line(error)}"
-                )) from None
+                raise LakeError(
+                    self.credentials.redact(
+                        f"Publishing {final} failed; the file published before is unchanged. "
+                        f"{type(error).__name__}: {_first_line(error)}"
+                    )
+                ) from None
             return
         self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
         staged = f"{final}{TEMP_MARKER}{uuid.uuid4().hex}"
@@ -192,9 +193,7 @@ class Lake:
         """Stream `batches` into the partition of `day` and publish it atomically."""
         return self.publish_file(self.partition_path(system, table, day), schema, batches)
 
-    def publish_file(
-        self, final: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
-    ) -> PublishedPartition:
+    def publish_file(self, final: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> PublishedPartition:
         """Stream `batches` into the Parquet file `final` (a path under the lake's root) and
         publish it in one step: staged beside it and renamed on a local disk, staged locally
         and uploaded as one blob on Azure. On failure the published file is unchanged."""
@@ -255,8 +254,11 @@ class Lake:
             return None
         prefix = f"{PARTITION_COLUMN}="
         days = sorted(
-            (date.fromisoformat(n.rstrip("/").rsplit("/", 1)[-1][len(prefix):])
-             for n in names if n.rstrip("/").rsplit("/", 1)[-1].startswith(prefix)),
+            (
+                date.fromisoformat(n.rstrip("/").rsplit("/", 1)[-1][len(prefix) :])
+                for n in names
+                if n.rstrip("/").rsplit("/", 1)[-1].startswith(prefix)
+            ),
             reverse=True,
         )
         # a folder whose file is not published yet (a first write in progress) does not count

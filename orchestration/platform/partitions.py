@@ -22,7 +22,6 @@ from datetime import date, datetime, timedelta
 
 import dagster as dg
 
-PARTITION_COLUMN = "partition_date"
 # The first day of the ministry's history on the platform: the first partition of every grain.
 # It is the platform's calendar, not the sample's (the demo's sample starts on it); a deployment
 # that lands older history moves it back, and Dagster then offers the earlier partitions.
@@ -65,16 +64,6 @@ def event_time_flags(start: datetime | date, end: datetime | date) -> list[str]:
 def covering(windows: list[tuple[date, date]]) -> tuple[date, date]:
     """The smallest window [start, end) that holds every window of `windows`."""
     return min(w[0] for w in windows), max(w[1] for w in windows)
-
-
-def partition_path(lake_root: str, system: str, table: str, day: date) -> str:
-    """Where one day's partition of a table lives in the lake (a local path or a URL)."""
-    return f"{lake_root.rstrip('/')}/{system}/{table}/{PARTITION_COLUMN}={day.isoformat()}/data.parquet"
-
-
-def table_glob(lake_root: str, system: str, table: str) -> str:
-    """The glob that reads every published partition of a table, and nothing else."""
-    return f"{lake_root.rstrip('/')}/{system}/{table}/{PARTITION_COLUMN}=*/data.parquet"
 
 
 def _as_date(value: datetime | date) -> date:

@@ -17,13 +17,15 @@ as the dashboard does and records what each page now shows (tables, rows, publis
 """
 
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from orchestration.platform.dbt_translator import LakehouseTranslator, layer
+from orchestration.platform.lake import Lake
 from orchestration.platform.serving import (
     PUBLISHED,
     Published,
@@ -35,8 +37,6 @@ from orchestration.platform.serving import (
     read_gold,
     read_publication,
 )
-from orchestration.platform.dbt_translator import LakehouseTranslator, layer
-from orchestration.platform.lake import Lake
 from orchestration.platform.settings import ServingConfig, Settings
 from orchestration.platform.warehouse import exclusive_writer
 
@@ -48,9 +48,9 @@ def gold_models(manifest: Manifest, department: str | None = None) -> list[Mappi
     """The gold models (of `department`, by their dbt database)."""
     return sorted(
         (
-            n for n in manifest["nodes"].values()
-            if n["resource_type"] == "model" and layer(n) == "gld"
-            and department in (None, n["database"])
+            n
+            for n in manifest["nodes"].values()
+            if n["resource_type"] == "model" and layer(n) == "gld" and department in (None, n["database"])
         ),
         key=lambda n: n["name"],
     )
@@ -80,10 +80,7 @@ def dashboard_specs(manifest: Manifest, department: str) -> list[dg.AssetSpec]:
     return [
         dg.AssetSpec(
             dg.AssetKey(["dashboard", exposure["name"]]),
-            deps=[
-                serving_key(manifest["nodes"][node_id]["name"])
-                for node_id in exposure["depends_on"]["nodes"]
-            ],
+            deps=[serving_key(manifest["nodes"][node_id]["name"]) for node_id in exposure["depends_on"]["nodes"]],
             description=exposure.get("description"),
             group_name="dashboard",
             skippable=True,
@@ -174,7 +171,7 @@ def build_publish_defs(manifest: Manifest, department: str) -> dg.Definitions:
         warehouse = settings.warehouse(department)
         built = built_in_run(context, set(models))
         previous = read_publication(lake, department)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         filters, months = {}, {}
         for key, partitions in built.items():
             node = models[key]
@@ -217,9 +214,7 @@ def build_publish_defs(manifest: Manifest, department: str) -> dg.Definitions:
                     "rebuilt_in_this_run": _rebuilt(name, months, {models[k]["name"] for k in built}),
                     "serving_file": dg.MetadataValue.path(str(config.path)),
                     "parquet": dg.MetadataValue.path(parquet[name]) if built else "",
-                    "postgres": (
-                        f"{config.postgres_schema}.{name}" if config.postgres_dsn else "not configured"
-                    ),
+                    "postgres": (f"{config.postgres_schema}.{name}" if config.postgres_dsn else "not configured"),
                 },
             )
 

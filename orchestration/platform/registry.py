@@ -18,9 +18,8 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from orchestration.platform.settings import PROJECT_ROOT
-
 from orchestration.platform.extractors.sql import Source
+from orchestration.platform.settings import PROJECT_ROOT
 
 SOURCES_COMPONENT = "orchestration.platform.components.SourceSystems"
 LOCATIONS_DIR = PROJECT_ROOT / "orchestration" / "locations"
@@ -29,8 +28,20 @@ GRAINS = ("day", "month")
 SCHEMA_POLICIES = ("evolve", "freeze")
 SYSTEM_KEYS = {"owner", "connection", "description", "tables"}
 ENTRY_KEYS = {
-    "description", "owner", "primary_key", "mode", "cursor", "partition_by", "lookback_days",
-    "grain", "schema_policy", "personal_data", "connection", "table", "schema", "query",
+    "description",
+    "owner",
+    "primary_key",
+    "mode",
+    "cursor",
+    "partition_by",
+    "lookback_days",
+    "grain",
+    "schema_policy",
+    "personal_data",
+    "connection",
+    "table",
+    "schema",
+    "query",
 }
 
 
@@ -135,10 +146,7 @@ def department_of(path: Path) -> str:
 
 def registry_files() -> list[Path]:
     """Every department's source declarations (the defs.yaml files of type SourceSystems)."""
-    return sorted(
-        path for path in LOCATIONS_DIR.glob("*/defs/**/defs.yaml")
-        if SOURCES_COMPONENT in path.read_text()
-    )
+    return sorted(path for path in LOCATIONS_DIR.glob("*/defs/**/defs.yaml") if SOURCES_COMPONENT in path.read_text())
 
 
 def load_all() -> list[TableSpec]:
@@ -167,12 +175,13 @@ def load_registry(path: Path) -> list[TableSpec]:
         raise RegistryError(f"{name}: not valid YAML: {error}") from error
     attributes = document.get("attributes") if isinstance(document, _Mapping) else None
     if (
-        not isinstance(document, _Mapping) or document.get("type") != SOURCES_COMPONENT
-        or not isinstance(attributes, _Mapping) or not isinstance(attributes.get("systems"), _Mapping)
+        not isinstance(document, _Mapping)
+        or document.get("type") != SOURCES_COMPONENT
+        or not isinstance(attributes, _Mapping)
+        or not isinstance(attributes.get("systems"), _Mapping)
     ):
         raise RegistryError(
-            f"{name}: expected `type: {SOURCES_COMPONENT}` and `attributes:` with a `systems:` "
-            "mapping below it."
+            f"{name}: expected `type: {SOURCES_COMPONENT}` and `attributes:` with a `systems:` mapping below it."
         )
     _refuse_repeats(path, document, "")
     _refuse_repeats(path, attributes, "attributes")
@@ -232,7 +241,8 @@ def _table_spec(path: Path, system: str, body: dict, table: str, entry: _Mapping
     if unknown := sorted(set(entry) - ENTRY_KEYS):
         raise fail(
             f"unknown key(s) {unknown}; allowed: {sorted(ENTRY_KEYS)}. If it is another table, "
-            "indent it under `tables:` at the level of this one.", unknown[0],
+            "indent it under `tables:` at the level of this one.",
+            unknown[0],
         )
     for required in ("description", "primary_key", "mode"):
         if required not in entry:
@@ -245,16 +255,13 @@ def _table_spec(path: Path, system: str, body: dict, table: str, entry: _Mapping
         raise fail("an incremental table needs `cursor:`, a snapshot has none.", "mode")
     partition_by = entry.get("partition_by")
     if partition_by is not None and (mode != "incremental" or not isinstance(partition_by, str)):
-        raise fail("`partition_by:` names one date or timestamp column, for incremental tables only.",
-                   "partition_by")
+        raise fail("`partition_by:` names one date or timestamp column, for incremental tables only.", "partition_by")
     lookback = entry.get("lookback_days", 0)
     if not isinstance(lookback, int) or lookback < 0 or (lookback and mode == "snapshot"):
-        raise fail("`lookback_days:` is a whole number of days >= 0, for incremental tables only.",
-                   "lookback_days")
+        raise fail("`lookback_days:` is a whole number of days >= 0, for incremental tables only.", "lookback_days")
     grain = entry.get("grain", "day")
     if grain not in GRAINS or (grain != "day" and mode == "snapshot"):
-        raise fail(f"grain {grain!r} is not one of {', '.join(GRAINS)} (incremental tables only).",
-                   "grain")
+        raise fail(f"grain {grain!r} is not one of {', '.join(GRAINS)} (incremental tables only).", "grain")
     policy = entry.get("schema_policy", "evolve")
     if policy not in SCHEMA_POLICIES:
         raise fail(f"schema_policy {policy!r} is not one of {', '.join(SCHEMA_POLICIES)}.", "schema_policy")

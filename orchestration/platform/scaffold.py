@@ -11,12 +11,13 @@ The SQL and YAML are pure functions of the registry entry and the schema, tested
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyarrow as pa
 import yaml
 
-from orchestration.platform.partitions import PARTITION_COLUMN
+from orchestration.platform.layout import PARTITION_COLUMN, dbt_external_location
 from orchestration.platform.registry import TableSpec
 
 AUDIT_COLUMNS = ("updated_at", "created_at")
@@ -32,9 +33,15 @@ def duckdb_type(kind: pa.DataType) -> str:
     if pa.types.is_timestamp(kind):
         return "timestamptz" if kind.tz else "timestamp"
     names = {
-        pa.int64(): "bigint", pa.int32(): "integer", pa.int16(): "smallint",
-        pa.float64(): "double", pa.float32(): "float", pa.bool_(): "boolean",
-        pa.date32(): "date", pa.string(): "varchar", pa.large_string(): "varchar",
+        pa.int64(): "bigint",
+        pa.int32(): "integer",
+        pa.int16(): "smallint",
+        pa.float64(): "double",
+        pa.float32(): "float",
+        pa.bool_(): "boolean",
+        pa.date32(): "date",
+        pa.string(): "varchar",
+        pa.large_string(): "varchar",
     }
     return names.get(kind, "varchar")
 
@@ -125,17 +132,17 @@ def model_entry(spec: TableSpec, model: str, schema: pa.Schema, described: dict[
     if spec.mode == "snapshot":
         columns.append({"name": "extracted_on", "description": "Day (UTC) the snapshot was taken."})
     else:
-        columns.append({
-            "name": PARTITION_COLUMN,
-            "description": f"The lake partition of the row: the day of its {spec.partition_by}.",
-        })
+        columns.append(
+            {
+                "name": PARTITION_COLUMN,
+                "description": f"The lake partition of the row: the day of its {spec.partition_by}.",
+            }
+        )
     entry = {"name": model, "description": spec.description, "columns": columns}
     if len(spec.primary_key) > 1:
-        entry["data_tests"] = [{
-            "unique_combination_of_columns": {
-                "arguments": {"combination_of_columns": list(spec.primary_key)}
-            }
-        }]
+        entry["data_tests"] = [
+            {"unique_combination_of_columns": {"arguments": {"combination_of_columns": list(spec.primary_key)}}}
+        ]
     return entry
 
 
@@ -144,16 +151,11 @@ def source_entry(spec: TableSpec, schema: pa.Schema) -> dict:
         "name": spec.table,
         "description": spec.description,
         "config": {"meta": {"primary_key": ", ".join(spec.primary_key)}},
-        "columns": [
-            {"name": f.name, "description": f"{f.name} ({duckdb_type(f.type)})."}
-            for f in schema
-        ],
+        "columns": [{"name": f.name, "description": f"{f.name} ({duckdb_type(f.type)})."} for f in schema],
     }
 
 
-def scaffold(
-    spec: TableSpec, schema: pa.Schema, models_dir: Path, entity: str | None = None
-) -> list[Path]:
+def scaffold(spec: TableSpec, schema: pa.Schema, models_dir: Path, entity: str | None = None) -> list[Path]:
     """Write the staging model and its YAML entries; return the files written."""
     folder = models_dir / "stg" / spec.system
     model = f"stg_{spec.system}__{entity or spec.table}"
@@ -164,18 +166,38 @@ def scaffold(
     sources_path = folder / f"_{spec.system}__sources.yml"
     models_path = folder / f"_{spec.system}__models.yml"
 
+    if not sources_path.exists():  # a new system: its source, read where the lake writes it
+        sources_path.write_text(
+            dump_yaml(
+                {
+                    "version": 2,
+                    "sources": [
+                        {
+                            "name": spec.system,
+                            "description": f"The {spec.system} system, landed in the lake as Hive-partitioned Parquet.",
+                            "config": {"meta": {"external_location": dbt_external_location(spec.system)}},
+                            "tables": [],
+                        }
+                    ],
+                }
+            )
+        )
+    if spec.department:  # its staging models are built in its department's warehouse
+        add_folder_config(
+            models_dir.parent.parent / "dbt_project.yml", "stg", spec.system, {"+database": spec.department}
+        )
     sources = _load(sources_path)
-    if sources is None:
-        raise ScaffoldError(f"{sources_path} is missing: declare the source {spec.system!r} first.")
     source = next((s for s in sources.get("sources", []) if s["name"] == spec.system), None)
     if source is None:
         raise ScaffoldError(f"{sources_path} declares no source named {spec.system!r}.")
     declared = next((t for t in source.get("tables") or [] if t["name"] == spec.table), None)
-    if declared is None:
+    if declared is None and not source.get("tables"):
         declared = source_entry(spec, schema)
-        add_to_section(
-            sources_path, declared, "sources", indent=6, where=lambda d: d["sources"][-1]["tables"]
-        )
+        source["tables"] = [declared]
+        sources_path.write_text(dump_yaml(sources))
+    elif declared is None:
+        declared = source_entry(spec, schema)
+        add_to_section(sources_path, declared, "sources", indent=6, where=lambda d: d["sources"][-1]["tables"])
     described = {c["name"]: c.get("description", "") for c in declared.get("columns", [])}
 
     entry = model_entry(spec, model, schema, described)
@@ -185,6 +207,40 @@ def scaffold(
         models_path.write_text(yaml.safe_dump({"version": 2, "models": [entry]}, sort_keys=False))
     sql_path.write_text(staging_sql(spec, schema))
     return [sql_path, sources_path, models_path]
+
+
+def dump_yaml(document: dict) -> str:
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+
+
+def add_folder_config(project_file: Path, layer: str, folder: str, config: dict) -> bool:
+    """Give `models/<layer>/<folder>/` its folder-level config in dbt_project.yml (under
+    `models: lakehouse: <layer>:`), keeping the file's comments; False when it already has one."""
+    original = project_file.read_text()
+    models = yaml.safe_load(original)["models"]["lakehouse"]
+    if folder in (models.get(layer) or {}):
+        return False
+    lines = original.rstrip("\n").split("\n")
+    start = lines.index(f"    {layer}:")
+    end = next(
+        (
+            i
+            for i in range(start + 1, len(lines))
+            if lines[i].strip()
+            and not lines[i].lstrip().startswith("#")
+            and len(lines[i]) - len(lines[i].lstrip()) <= 4
+        ),
+        len(lines),
+    )
+    while not lines[end - 1].strip():
+        end -= 1
+    block = yaml.safe_dump({folder: config}, sort_keys=False, width=100)
+    lines[end:end] = ["      " + line for line in block.splitlines()]
+    project_file.write_text("\n".join(lines) + "\n")
+    if (yaml.safe_load(project_file.read_text())["models"]["lakehouse"][layer] or {}).get(folder) != config:
+        project_file.write_text(original)
+        raise ScaffoldError(f"Could not add {layer}/{folder} to {project_file}: add by hand:\n{block}")
+    return True
 
 
 def _load(path: Path) -> dict | None:
@@ -217,3 +273,76 @@ def add_to_section(path: Path, item: dict, section: str, indent: int, where) -> 
     if not landed:
         path.write_text(original)
         raise ScaffoldError(f"Could not add to {path}: add this entry by hand:\n{block}")
+
+
+# --- a new department: its code location ---
+
+DEPARTMENT_NAME = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
+
+
+def location_files(name: str, owner: str, description: str) -> dict[str, str]:
+    """The files of a new department's folder, orchestration/locations/<name>/ (path -> text)."""
+    return {
+        "__init__.py": "",
+        "defs/__init__.py": "",
+        "definitions.py": (
+            f'"""{description}\n\nOwner: {owner}. A code location of its own (workspace.yaml): its components are\n'
+            'declared in defs/ (sources, dbt models, publication); the platform does the rest.\n"""\n\n'
+            "import dagster as dg\n\n"
+            "from orchestration.platform.definitions import build_definitions\n"
+            "from orchestration.platform.settings import load_settings\n\n\n"
+            "@dg.definitions\n"
+            "def defs() -> dg.Definitions:\n"
+            f'    return build_definitions(load_settings(), ["{name}"])\n'
+        ),
+        "defs/models/defs.yaml": (
+            f"# The dbt models this department owns: those whose `database` is {name} in dbt_project.yml.\n"
+            "type: orchestration.platform.components.DbtModels\n"
+            f"attributes:\n  department: {name}\n"
+        ),
+        "defs/publication/defs.yaml": (
+            "# Publishes the department's gold tables to the serving layer, and its dashboards.\n"
+            "type: orchestration.platform.components.Publication\n"
+            f"attributes:\n  department: {name}\n"
+        ),
+    }
+
+
+def scaffold_location(project: Path, name: str, owner: str, description: str) -> list[Path]:
+    """A new department: its folder under orchestration/locations/, its entry in workspace.yaml
+    and its int/gld folders in dbt_project.yml (its `database` and owner). All or nothing."""
+    if not DEPARTMENT_NAME.match(name):
+        raise ScaffoldError(
+            f"NAME={name!r}: a department's name is lower case letters, digits and _, "
+            "starting with a letter (it names a folder, a code location and a DuckDB file)."
+        )
+    if "@" not in owner:
+        raise ScaffoldError(f"OWNER={owner!r}: give the e-mail address of the department's data steward.")
+    folder = project / "orchestration" / "locations" / name
+    if folder.exists():
+        raise ScaffoldError(f"{folder} already exists: the department {name!r} is there already.")
+    workspace = project / "workspace.yaml"
+    dbt_project = project / "dbt_project.yml"
+    saved = {path: path.read_text() for path in (workspace, dbt_project)}
+    written = []
+    try:
+        for relative, text in location_files(name, owner, description).items():
+            path = folder / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            written.append(path)
+        entry = (
+            f"  - python_module:\n      module_name: orchestration.locations.{name}.definitions\n"
+            f"      location_name: {name}\n"
+        )
+        workspace.write_text(saved[workspace].rstrip("\n") + "\n" + entry)
+        for layer in ("int", "gld"):
+            add_folder_config(dbt_project, layer, name, {"+database": name, "+meta": {"owner": owner}})
+    except Exception:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        for path, text in saved.items():
+            path.write_text(text)
+        raise
+    return [folder, workspace, dbt_project]

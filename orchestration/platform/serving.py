@@ -32,10 +32,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.platform.layout import POINTER, gold_root
+
 SCHEMA = "gld"
 PUBLISHED = "_published"  # one row per table: rows, when published, the date the data describes
 TEMP_MARKER = ".tmp-"
-POINTER = "published.json"
 KEPT_PUBLICATIONS = 5  # older publications are removed from the lake
 
 
@@ -68,23 +69,17 @@ def published_table(tables: Mapping[str, Published]) -> pa.Table:
             "data_as_of": [t.data_as_of for t in tables.values()],
         },
         schema=pa.schema(
-            [("table_name", pa.string()), ("row_count", pa.int64()),
-             ("published_at", pa.timestamp("us", tz="UTC")), ("data_as_of", pa.date32())]
+            [
+                ("table_name", pa.string()),
+                ("row_count", pa.int64()),
+                ("published_at", pa.timestamp("us", tz="UTC")),
+                ("data_as_of", pa.date32()),
+            ]
         ),
     )
 
 
 # --- (a) the lake ---
-
-
-def gold_root(lake_root: str, department: str | None = None) -> str:
-    """Where the published gold tables are: `<lake>/gold/`, one folder per department."""
-    root = f"{lake_root.rstrip('/')}/gold"
-    return f"{root}/{department}" if department else root
-
-
-def gold_parquet_path(lake_root: str, department: str, publication: str, name: str) -> str:
-    return f"{gold_root(lake_root, department)}/{publication}/{name}.parquet"
 
 
 def publish_parquet(lake, tables: Mapping[str, Published], publication: str, department: str) -> dict[str, str]:
@@ -118,7 +113,8 @@ def published_departments(lake) -> list[str]:
     if not lake.fs.exists(root):
         return []
     return sorted(
-        path.rstrip("/").rsplit("/", 1)[-1] for path in lake.fs.ls(root, detail=False)
+        path.rstrip("/").rsplit("/", 1)[-1]
+        for path in lake.fs.ls(root, detail=False)
         if lake.fs.exists(f"{path.rstrip('/')}/{POINTER}")
     )
 
@@ -238,19 +234,13 @@ def publish_postgres(dsn: str, schema: str, tables: Mapping[str, Published]) -> 
             with connection.transaction():
                 if _schema_exists(connection, schema):
                     connection.execute(
-                        sql.SQL("alter schema {} rename to {}").format(
-                            sql.Identifier(schema), sql.Identifier(retired)
-                        )
+                        sql.SQL("alter schema {} rename to {}").format(sql.Identifier(schema), sql.Identifier(retired))
                     )
                 connection.execute(
-                    sql.SQL("alter schema {} rename to {}").format(
-                        sql.Identifier(staging), sql.Identifier(schema)
-                    )
+                    sql.SQL("alter schema {} rename to {}").format(sql.Identifier(staging), sql.Identifier(schema))
                 )
         except BaseException:
-            connection.execute(
-                sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(staging))
-            )
+            connection.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(staging)))
             raise
         _drop_retired_schemas(connection, schema)
 
@@ -279,9 +269,9 @@ def _drop_retired_schemas(connection, schema: str) -> None:
     from psycopg import sql
 
     pattern = f"{schema}\\_\\_old\\_%"
-    names = [n for (n,) in connection.execute(
-        "select nspname from pg_namespace where nspname like %s", [pattern]
-    ).fetchall()]
+    names = [
+        n for (n,) in connection.execute("select nspname from pg_namespace where nspname like %s", [pattern]).fetchall()
+    ]
     for name in names:
         try:
             with connection.transaction():

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from orchestration.platform.connections import ConnectionSpec, parse_connections
-from orchestration.platform.lake import Lake, LakeCredentials, NO_CREDENTIALS
+from orchestration.platform.lake import NO_CREDENTIALS, Lake, LakeCredentials
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONNECTIONS_PATH = PROJECT_ROOT / "orchestration" / "connections.yml"
@@ -124,9 +124,7 @@ def lake_credentials(lake_root: str, environ: Mapping[str, str]) -> LakeCredenti
     if "://" not in lake_root or lake_root.startswith("file://"):
         return NO_CREDENTIALS
     chosen = {
-        mode: variables
-        for mode, variables in LAKE_AUTH_MODES.items()
-        if any(environ.get(name) for name in variables)
+        mode: variables for mode, variables in LAKE_AUTH_MODES.items() if any(environ.get(name) for name in variables)
     }
     if len(chosen) > 1:
         found = "; ".join(f"{mode}: {', '.join(v for v in names if environ.get(v))}" for mode, names in chosen.items())
@@ -208,18 +206,14 @@ class Settings:
         return Lake(self.lake_root, self.lake_credentials).check_access()
 
 
-def settings_for(
-    environment: str, data_dir: Path | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+def settings_for(environment: str, data_dir: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Settings of `environment`, with its local files under `data_dir` (default: ./data).
 
     `environ` supplies the lake's variables (LAKEHOUSE_LAKE_ROOT and credentials) and the
     serving ones (LAKEHOUSE_SERVING_*); default none.
     """
     if environment not in ENVIRONMENTS:
-        raise SettingsError(
-            f"Unknown LAKEHOUSE_ENV {environment!r}: use one of {', '.join(ENVIRONMENTS)}."
-        )
+        raise SettingsError(f"Unknown LAKEHOUSE_ENV {environment!r}: use one of {', '.join(ENVIRONMENTS)}.")
     data_dir = (data_dir or PROJECT_ROOT / "data").resolve()
     environ = environ or {}
     lake_root = environ.get("LAKEHOUSE_LAKE_ROOT") or LAKE_ROOT[environment]
@@ -251,9 +245,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from the process environment: `LAKEHOUSE_ENV`, `LAKEHOUSE_DATA_DIR`, the lake's."""
     environ = os.environ if environ is None else environ
     data_dir = environ.get("LAKEHOUSE_DATA_DIR")
-    return settings_for(
-        environ.get("LAKEHOUSE_ENV", "local"), Path(data_dir) if data_dir else None, environ
-    )
+    return settings_for(environ.get("LAKEHOUSE_ENV", "local"), Path(data_dir) if data_dir else None, environ)
 
 
 def _resolve_paths(specs: dict[str, ConnectionSpec], data_dir: Path) -> dict[str, ConnectionSpec]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 
 import dagster as dg
 
@@ -61,10 +61,7 @@ def plan_stages(graph, keys: Iterable[dg.AssetKey]) -> list[Stage]:
         if partitions[key] is None:
             stage_of[key] = min((stage_of[c] for c in children[key]), default=last)
     numbers = sorted(set(stage_of.values()))
-    return [
-        Stage(definitions.get(n), frozenset(k for k in selected if stage_of[k] == n))
-        for n in numbers
-    ]
+    return [Stage(definitions.get(n), frozenset(k for k in selected if stage_of[k] == n)) for n in numbers]
 
 
 def stage_range(
@@ -84,9 +81,7 @@ def stage_range(
     return keys[0], keys[-1]
 
 
-def rewritten_windows(
-    partitions_by_asset: Mapping[dg.AssetKey, Iterable[str]], graph
-) -> list[tuple[date, date]]:
+def rewritten_windows(partitions_by_asset: Mapping[dg.AssetKey, Iterable[str]], graph) -> list[tuple[date, date]]:
     """The day windows of the partitions materialised by a stage's run (late rows included)."""
     windows = []
     for key, partition_keys in partitions_by_asset.items():
@@ -106,6 +101,6 @@ def _grain(definition: dg.PartitionsDefinition) -> str | None:
 
 
 def _timestamp(day: date) -> float:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
+    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()

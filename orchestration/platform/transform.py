@@ -46,7 +46,8 @@ def dbt_vars(settings: Settings) -> dict:
 def department_nodes(manifest: dict, department: str) -> dict[str, dict]:
     """unique_id -> node of the models and seeds that `department` owns (their dbt database)."""
     return {
-        unique_id: node for unique_id, node in manifest["nodes"].items()
+        unique_id: node
+        for unique_id, node in manifest["nodes"].items()
         if node["resource_type"] in ("model", "seed") and node["database"] == department
     }
 
@@ -54,12 +55,14 @@ def department_nodes(manifest: dict, department: str) -> dict[str, dict]:
 def upstream_departments(manifest: dict, department: str, grain: str | None) -> list[str]:
     """The other departments whose models or seeds `department`'s models of `grain` read."""
     nodes = {k: n for k, n in department_nodes(manifest, department).items() if model_grain(n) == grain}
-    return sorted({
-        manifest["nodes"][parent]["database"]
-        for node in nodes.values()
-        for parent in node.get("depends_on", {}).get("nodes", [])
-        if parent in manifest["nodes"] and manifest["nodes"][parent]["database"] != department
-    })
+    return sorted(
+        {
+            manifest["nodes"][parent]["database"]
+            for node in nodes.values()
+            for parent in node.get("depends_on", {}).get("nodes", [])
+            if parent in manifest["nodes"] and manifest["nodes"][parent]["database"] != department
+        }
+    )
 
 
 def model_grain(node: dict) -> str | None:
@@ -82,11 +85,9 @@ def failure_summary(events: list) -> str:
     failed = sorted(
         f"{e.asset_key.to_user_string()}: {e.check_name}"
         for e in events
-        if isinstance(e, dg.AssetCheckResult) and not e.passed
-        and e.severity == dg.AssetCheckSeverity.ERROR
+        if isinstance(e, dg.AssetCheckResult) and not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
     )
-    lines = ["dbt build failed; nothing downstream was published, dashboards keep the "
-             "previous gold tables."]
+    lines = ["dbt build failed; nothing downstream was published, dashboards keep the previous gold tables."]
     if failed:
         lines.append(f"{len(failed)} blocking check(s) failed:")
         lines.extend(f"  - {name}" for name in failed)
@@ -103,11 +104,10 @@ def _unique_id(event) -> str | None:
 
 def load_manifest() -> dict:
     """The dbt manifest, read once per version of the file for all the definitions built from it."""
-    DBT_PROJECT.prepare_if_dev()  # parses the project under `dagster dev` only
+    # parsed by `make manifest` (every make target that loads definitions runs it first), never
+    # here: several code locations load at once, and a parse in each would race
     if not DBT_PROJECT.manifest_path.exists():
-        raise FileNotFoundError(
-            f"dbt manifest {DBT_PROJECT.manifest_path} is missing: run `make manifest`."
-        )
+        raise FileNotFoundError(f"dbt manifest {DBT_PROJECT.manifest_path} is missing: run `make manifest`.")
     return _read_manifest(DBT_PROJECT.manifest_path, DBT_PROJECT.manifest_path.stat().st_mtime_ns)
 
 
@@ -160,25 +160,28 @@ def build_dbt_assets(manifest: dict, department: str, grain: str | None) -> dg.A
         settings.open_lake()  # a wrong lake credential fails here, naming its variable
         warehouse = settings.warehouse(department)
         if missing := [name for name in upstream if not settings.warehouse(name).exists()]:
-            raise dg.Failure(description=(
-                f"{department}'s models read the models of {', '.join(missing)}, which were never "
-                f"built in this environment.\nFix: run {missing[0]} first (make run ... "
-                f"LOCATION={missing[0]}), or every department at once (make run without LOCATION)."
-            ))
+            raise dg.Failure(
+                description=(
+                    f"{department}'s models read the models of {', '.join(missing)}, which were never "
+                    f"built in this environment.\nFix: run {missing[0]} first (make run ... "
+                    f"LOCATION={missing[0]}), or every department at once (make run without LOCATION)."
+                )
+            )
         args = ["build", "--vars", json.dumps(dbt_vars(settings))]
         late: list[str] = []
         if partitions_def is not None:
             window = context.partition_time_window
             late = partitions_written_upstream(context)
             windows = [(window.start.date(), window.end.date())] + [
-                (w.start.date(), w.end.date())
-                for w in map(partitions_def.time_window_for_partition_key, late)
+                (w.start.date(), w.end.date()) for w in map(partitions_def.time_window_for_partition_key, late)
             ]
             start, end = covering(windows)
             args += event_time_flags(start, end)
             if late:
-                context.log.info(f"The window reaches back to {start}: partitions rewritten "
-                                 f"upstream in this run ({', '.join(late)}).")
+                context.log.info(
+                    f"The window reaches back to {start}: partitions rewritten "
+                    f"upstream in this run ({', '.join(late)})."
+                )
         # its own warehouse alone; the ones it reads shared with other readers, never while they build
         with exclusive_writer(warehouse, context.log) as waited, contextlib.ExitStack() as reads:
             for name in upstream:
@@ -207,15 +210,21 @@ def build_dbt_assets(manifest: dict, department: str, grain: str | None) -> dg.A
                 event = event.with_metadata({**event.metadata, **extra})
             yield event
         if not invocation.is_successful():
-            raise dg.Failure(description=failure_summary(events), metadata={
-                "dbt_log": dg.MetadataValue.path(str(invocation.target_path / "dbt.log")),
-            })
+            raise dg.Failure(
+                description=failure_summary(events),
+                metadata={
+                    "dbt_log": dg.MetadataValue.path(str(invocation.target_path / "dbt.log")),
+                },
+            )
         for asset_key in context.selected_asset_keys:  # late partitions were rebuilt too
             for key in late:
-                context.log_event(dg.AssetMaterialization(
-                    asset_key=asset_key, partition=key,
-                    description="Rebuilt with later partitions: rows rewritten upstream in the same run.",
-                ))
+                context.log_event(
+                    dg.AssetMaterialization(
+                        asset_key=asset_key,
+                        partition=key,
+                        description="Rebuilt with later partitions: rows rewritten upstream in the same run.",
+                    )
+                )
 
     return _dbt_build
 

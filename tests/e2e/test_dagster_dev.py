@@ -1,7 +1,15 @@
-"""`make dev`'s server really starts and serves the lineage from source tables to gold."""
+"""`make dev`'s server really starts: every department as a code location, lineage unbroken
+between them from source tables to dashboards, and a broken department isolated.
+
+The test runs `dagster dev -w workspace.yaml` on a copy of the project to which it adds two
+broken departments: one whose Python does not compile, one whose YAML has an unknown key. The
+UI must show both errors (the YAML one with its file and line) while every other department
+loads and serves its assets.
+"""
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -10,13 +18,31 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 from orchestration.platform.settings import PROJECT_ROOT
 from tests.services import stop_process_group
 
 pytestmark = pytest.mark.e2e
 
-QUERY = "{ assetNodes { assetKey { path } dependencyKeys { path } groupName } }"
+ASSETS = "{ assetNodes { assetKey { path } dependencyKeys { path } repository { location { name } } } }"
+LOCATIONS = (
+    "{ workspaceOrError { ... on Workspace { locationEntries { name "
+    "locationOrLoadError { __typename ... on PythonError { message } } } } } }"
+)
+NOT_COPIED = {".venv", "data", ".dagster_home", "node_modules", ".git", "logs", "__pycache__"}
+BAD_YAML = """\
+type: orchestration.platform.components.SourceSystems
+attributes:
+  systems:
+    archives:
+      owner: archives-data-steward@example.be
+      tables:
+        fonds:
+          description: Archival fonds.
+          primary_keys: [id_fonds]
+          mode: snapshot
+"""
 
 
 def free_port() -> int:
@@ -25,54 +51,99 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def graphql(port: int) -> dict:
+def graphql(port: int, query: str) -> dict:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": QUERY}).encode(),
+        data=json.dumps({"query": query}).encode(),
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)
+        return json.load(response)["data"]
 
 
-def test_dagster_dev_serves_lineage_from_source_to_gold(tmp_path: Path):
+def add_broken_departments(project: Path) -> None:
+    """`syntaxe` does not compile; `archives` declares a table with a misspelt key."""
+    locations = project / "orchestration" / "locations"
+    shutil.copytree(locations / "enseignement", locations / "syntaxe")
+    (locations / "syntaxe" / "definitions.py").write_text("def defs(:\n")
+    sources = locations / "archives" / "defs" / "sources"
+    shutil.copytree(locations / "enseignement", locations / "archives")
+    sources.mkdir(parents=True)
+    (sources / "defs.yaml").write_text(BAD_YAML)
+    workspace = yaml.safe_load((project / "workspace.yaml").read_text())
+    for name in ("syntaxe", "archives"):
+        workspace["load_from"].append(
+            {
+                "python_module": {
+                    "module_name": f"orchestration.locations.{name}.definitions",
+                    "location_name": name,
+                }
+            }
+        )
+    (project / "workspace.yaml").write_text(yaml.safe_dump(workspace))
+
+
+def test_departments_load_as_code_locations_with_lineage_between_them(tmp_path: Path):
+    project = tmp_path / "project"
+    shutil.copytree(
+        PROJECT_ROOT,
+        project,
+        ignore=lambda folder, names: (
+            (NOT_COPIED & set(names)) | (set(names) - {"manifest.json"} if Path(folder).name == "target" else set())
+        ),
+    )
+    add_broken_departments(project)
     port = free_port()
     bin_dir = Path(sys.executable).parent  # as `uv run` does for `make dev`
     env = {
         **os.environ,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         "DAGSTER_HOME": str(tmp_path),
-        "LAKEHOUSE_DATA_DIR": str(tmp_path),
+        "LAKEHOUSE_DATA_DIR": str(tmp_path / "data"),
+        "PYTHONPATH": str(project),
     }
-    dagster = bin_dir / "dagster"
     server = subprocess.Popen(
-        [str(dagster), "dev", "-m", "orchestration.platform.definitions", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=PROJECT_ROOT,
+        [str(bin_dir / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=project,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group, stopped as a whole below
     )
     try:
-        deadline = time.monotonic() + 120
-        nodes = None
+        deadline = time.monotonic() + 240
+        entries = None
         while time.monotonic() < deadline:
             try:
-                nodes = graphql(port)["data"]["assetNodes"]
-                if nodes:
+                entries = graphql(port, LOCATIONS)["workspaceOrError"]["locationEntries"]
+                if all(e["locationOrLoadError"] for e in entries):
                     break
             except (OSError, KeyError, TypeError):
                 pass
             assert server.poll() is None, "dagster dev exited"
-            time.sleep(1)
-        assert nodes, "dagster dev did not serve the asset graph within 120 s"
+            time.sleep(2)
+        nodes = graphql(port, ASSETS)["assetNodes"]
     finally:
         stop_process_group(server)
 
-    upstream = {
-        "/".join(n["assetKey"]["path"]): {"/".join(d["path"]) for d in n["dependencyKeys"]}
-        for n in nodes
+    outcome = {e["name"]: e["locationOrLoadError"] for e in entries}
+    assert {name for name, o in outcome.items() if o["__typename"] == "RepositoryLocation"} == {
+        "referentiel",
+        "culture",
+        "sport",
+        "enseignement",
     }
+    assert outcome["syntaxe"]["__typename"] == "PythonError"
+    assert "SyntaxError" in outcome["syntaxe"]["message"]
+    bad_yaml = outcome["archives"]["message"]
+    assert "primary_keys" in bad_yaml and "archives/defs/sources/defs.yaml:" in bad_yaml, bad_yaml
+
+    location = {"/".join(n["assetKey"]["path"]): n["repository"]["location"]["name"] for n in nodes}
+    upstream: dict[str, set[str]] = {}
+    for n in nodes:
+        upstream.setdefault("/".join(n["assetKey"]["path"]), set()).update(
+            "/".join(d["path"]) for d in n["dependencyKeys"]
+        )
 
     def ancestors(key: str) -> set[str]:
         seen, todo = set(), [key]
@@ -83,11 +154,12 @@ def test_dagster_dev_serves_lineage_from_source_to_gold(tmp_path: Path):
                     todo.append(parent)
         return seen
 
-    gold = [k for k in upstream if k.startswith("gld/")]
-    dashboards = [k for k in upstream if k.startswith("dashboard/")]
-    assert gold and dashboards
-    for key in gold + dashboards:
-        assert any(a.startswith("source/") for a in ancestors(key)), key
-    assert {"source/subventions/paiement", "raw/subventions/paiement"} <= ancestors(
-        "dashboard/culture_subventions"
+    assert location["gld/gld_culture__operateurs_par_commune"] == "culture"
+    assert location["int/int_territoire__communes"] == "referentiel"
+    # a culture gold table shows the reference location's communes, and their source, upstream
+    assert {"int/int_territoire__communes", "raw/denodo/bv_commune", "source/denodo/bv_commune"} <= ancestors(
+        "gld/gld_culture__operateurs_par_commune"
     )
+    assert {"source/subventions/paiement", "raw/subventions/paiement"} <= ancestors("dashboard/culture_subventions")
+    for key in [k for k in upstream if k.startswith(("gld/", "dashboard/"))]:
+        assert any(a.startswith("source/") for a in ancestors(key)), key

@@ -14,16 +14,15 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import dagster as dg
-import duckdb
 import pytest
 
+from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.platform.cli import run_window
 from orchestration.platform.serving import Published, connect_read_only, publish_serving_file, read_gold
-from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.platform.settings import PROJECT_ROOT, settings_for
 from tests.gold import warehouses
 from tests.services import require_service, stop_process_group
@@ -34,13 +33,21 @@ pytestmark = pytest.mark.e2e
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "dashboard"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 CHROME_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--window-size=1400,1900",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1400,1900",
 )
 SUBVENTIONS = "gld_culture__subventions_mensuelles"
 GOLD_TABLES = [
-    SUBVENTIONS, "gld_culture__operateurs_par_commune", "gld_sport__affiliations",
+    SUBVENTIONS,
+    "gld_culture__operateurs_par_commune",
+    "gld_sport__affiliations",
     "gld_enseignement__ecoles_ouvertes",
 ]
 
@@ -72,9 +79,21 @@ def dashboard(built):
     """`make dashboard`'s server on the built data directory; yields its base URL."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboard/app.py",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
         cwd=PROJECT_ROOT,
         env={**os.environ, "LAKEHOUSE_DATA_DIR": str(built.data_dir)},
         stdout=subprocess.DEVNULL,
@@ -135,9 +154,9 @@ def shown_metrics(browser, url: str, expected: dict[str, Decimal] | None = None,
     browser.get(url)
 
     def metrics(driver):
-        assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]'), (
-            driver.find_element(By.CSS_SELECTOR, '[data-testid="stException"]').text
-        )
+        assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]'), driver.find_element(
+            By.CSS_SELECTOR, '[data-testid="stException"]'
+        ).text
         found = {}
         for metric in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stMetric"]'):
             label, _, value = metric.text.partition("\n")
@@ -160,8 +179,7 @@ PAGES = {
         ["Montant demandé", "Montant payé", "Demandes", "Paiements"],
     ),
     "culture_operateurs": (
-        "select count(*), sum(operator_count), sum(population) "
-        "from gld.gld_culture__operateurs_par_commune",
+        "select count(*), sum(operator_count), sum(population) from gld.gld_culture__operateurs_par_commune",
         ["Communes", "Opérateurs", "Habitants"],
     ),
     "sport_affiliations": (
@@ -171,8 +189,7 @@ PAGES = {
         ["Affiliations {season}", "Genre F", "Genre M"],
     ),
     "enseignement_ecoles": (
-        "select sum(open_school_count), count(distinct commune_nis_code) "
-        "from gld.gld_enseignement__ecoles_ouvertes",
+        "select sum(open_school_count), count(distinct commune_nis_code) from gld.gld_enseignement__ecoles_ouvertes",
         ["Écoles ouvertes", "Communes avec une école"],
     ),
 }
@@ -182,10 +199,7 @@ PAGES = {
 def test_each_page_shows_its_gold_table_numbers(built, dashboard, browser, page):
     sql, labels = PAGES[page]
     season = gold(built, "select max(season) from gld.gld_sport__affiliations")[0]
-    expected = {
-        label.format(season=season): Decimal(value)
-        for label, value in zip(labels, gold(built, sql))
-    }
+    expected = {label.format(season=season): Decimal(value) for label, value in zip(labels, gold(built, sql))}
     shown = shown_metrics(browser, f"{dashboard}/{page}")
     screenshot(browser, page)
     assert {label: shown.get(label) for label in expected} == expected
@@ -197,8 +211,10 @@ def test_the_home_page_links_every_page_with_its_freshness(built, dashboard, bro
 
     browser.get(dashboard)
     text = WebDriverWait(browser, 60).until(
-        lambda d: d.find_element(By.TAG_NAME, "main").text.count("publiée le") == len(PAGES)
-        and d.find_element(By.TAG_NAME, "main").text
+        lambda d: (
+            d.find_element(By.TAG_NAME, "main").text.count("publiée le") == len(PAGES)
+            and d.find_element(By.TAG_NAME, "main").text
+        )
     )
     screenshot(browser, "overview")
     for table in ("gld_culture__operateurs_par_commune", SUBVENTIONS):
@@ -211,19 +227,21 @@ def test_the_home_page_links_every_page_with_its_freshness(built, dashboard, bro
     assert f"données au {last_day:%d/%m/%Y}" in text
 
 
-def test_republishing_while_the_dashboard_is_open_neither_blocks_nor_breaks_it(
-    built, dashboard, browser
-):
+def test_republishing_while_the_dashboard_is_open_neither_blocks_nor_breaks_it(built, dashboard, browser):
     url = f"{dashboard}/culture_subventions"
     before = shown_metrics(browser, url)
     path = built.serving.path
-    tables = {name: table for department in DEPARTMENTS for name, table in read_gold(built.warehouse(department), [t for t in GOLD_TABLES if department in t]).items()}
+    tables = {
+        name: table
+        for department in DEPARTMENTS
+        for name, table in read_gold(built.warehouse(department), [t for t in GOLD_TABLES if department in t]).items()
+    }
     halved = tables[SUBVENTIONS].slice(0, tables[SUBVENTIONS].num_rows // 2)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     started = time.monotonic()
-    publish_serving_file(path, {
-        name: Published(table, now, None) for name, table in {**tables, SUBVENTIONS: halved}.items()
-    })
+    publish_serving_file(
+        path, {name: Published(table, now, None) for name, table in {**tables, SUBVENTIONS: halved}.items()}
+    )
     assert time.monotonic() - started < 10, "publishing waited for the open dashboard"
 
     paid = sum(halved.column("paid_amount").to_pylist())

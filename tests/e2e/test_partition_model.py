@@ -16,9 +16,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.platform.cli import run_window
 from orchestration.platform.serving import connect_read_only
-from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.platform.settings import settings_for
 from tests.gold import gold_tables, warehouses
 
@@ -27,10 +27,15 @@ LAST_DAY = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
 SAMPLE = SampleSpec(scale=0.3)
 # the tables a window builds: partitioned facts, current states, monthly gold
 WAREHOUSE_TABLES = (
-    "int.int_culture__demandes", "int.int_culture__paiements", "int.int_sport__affiliations",
-    "int.int_culture__operateurs", "int.int_enseignement__ecoles",
-    "gld.gld_culture__subventions_mensuelles", "gld.gld_enseignement__ecoles_ouvertes",
-    "gld.gld_sport__affiliations", "gld.gld_culture__operateurs_par_commune",
+    "int.int_culture__demandes",
+    "int.int_culture__paiements",
+    "int.int_sport__affiliations",
+    "int.int_culture__operateurs",
+    "int.int_enseignement__ecoles",
+    "gld.gld_culture__subventions_mensuelles",
+    "gld.gld_enseignement__ecoles_ouvertes",
+    "gld.gld_sport__affiliations",
+    "gld.gld_culture__operateurs_par_commune",
 )
 
 
@@ -62,9 +67,7 @@ def full_history(tmp_path_factory):
     return settings
 
 
-def test_windows_in_any_order_give_the_tables_of_one_run_and_an_old_window_rolls_nothing_back(
-    tmp_path, full_history
-):
+def test_windows_in_any_order_give_the_tables_of_one_run_and_an_old_window_rolls_nothing_back(tmp_path, full_history):
     settings = settings_for("local", data_dir=tmp_path / "data")
     generate(settings.sample_dir, SAMPLE)
     instance = dg.DagsterInstance.ephemeral()
@@ -103,8 +106,8 @@ def february_paid(source, last_day: str) -> Decimal:
     counted once)."""
     with sqlite3.connect(source) as connection:
         rows = connection.execute(
-            "select distinct id_paiement, montant from paiement "
-            "where paye_le >= '2026-02-01' and paye_le <= ?", (last_day,)
+            "select distinct id_paiement, montant from paiement where paye_le >= '2026-02-01' and paye_le <= ?",
+            (last_day,),
         ).fetchall()
     connection.close()
     return sum((Decimal(str(amount)).quantize(Decimal("0.01")) for _, amount in rows), Decimal("0"))
@@ -137,8 +140,8 @@ def test_rows_inserted_or_updated_inside_the_lookback_reach_gold_with_the_next_d
             "select id_paiement from paiement where paye_le = '2026-02-05' limit 1"
         ).fetchone()[0]
         connection.execute(
-            "update paiement set montant = '1.00', updated_at = '2026-02-19 09:00:00+00:00' "
-            "where id_paiement = ?", (payment,),
+            "update paiement set montant = '1.00', updated_at = '2026-02-19 09:00:00+00:00' where id_paiement = ?",
+            (payment,),
         )
     connection.close()
     assert submitted < "2026-02-10"
@@ -206,17 +209,19 @@ def test_in_production_a_daily_run_is_followed_by_the_months_it_touched(landed_u
         )
     connection.close()
     definitions = build_definitions(settings)
-    daily = definitions.resolve_job_def("daily").execute_in_process(
-        partition_key="2026-02-21", instance=instance
-    )
+    daily = definitions.resolve_job_def("daily").execute_in_process(partition_key="2026-02-21", instance=instance)
     assert daily.success
     sensor = definitions.get_repository_def().get_sensor_def("next_stage_sensor")
     context = dg.build_run_status_sensor_context(
-        sensor_name=sensor.name, dagster_event=daily.get_run_success_event(),
-        dagster_instance=instance, dagster_run=daily.dagster_run,
+        sensor_name=sensor.name,
+        dagster_event=daily.get_run_success_event(),
+        dagster_instance=instance,
+        dagster_run=daily.dagster_run,
         repository_def=definitions.get_repository_def(),
     )
     request = sensor(context)
     assert request.job_name == "monthly"
-    assert (request.tags["dagster/asset_partition_range_start"],
-            request.tags["dagster/asset_partition_range_end"]) == ("2026-01-01", "2026-02-01")
+    assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) == (
+        "2026-01-01",
+        "2026-02-01",
+    )

@@ -10,8 +10,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.platform.cli import run_window
 from orchestration.demo.sample_data import SAMPLE_START, SampleSpec, generate
+from orchestration.platform.cli import run_window
 from orchestration.platform.settings import PROJECT_ROOT, settings_for
 from tests.gold import gold_tables
 
@@ -37,9 +37,7 @@ def test_four_partitions_in_parallel_never_fail_on_the_warehouse_lock(tmp_path: 
     days = [FIRST + timedelta(days=i) for i in range(4)]
     # land the four days first, so that no run's dbt build depends on another run's extraction
     settings = settings_for("local", data_dir=data_dir)
-    landed = run_window(
-        settings, days[0], days[-1], instance=dg.DagsterInstance.ephemeral(), select="key:raw/*/*"
-    )
+    landed = run_window(settings, days[0], days[-1], instance=dg.DagsterInstance.ephemeral(), select="key:raw/*/*")
     assert landed.success
     runs = [
         subprocess.Popen(

@@ -9,11 +9,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import dagster as dg
-import duckdb
 import pytest
 
-from orchestration.platform.cli import run_window
 from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate, generate_rows
+from orchestration.platform.cli import run_window
 from orchestration.platform.settings import settings_for
 from tests.gold import warehouses
 
@@ -68,7 +67,7 @@ def test_total_paid_per_sector(built, source):
 
 def test_requested_per_province_and_month(built, source):
     expected = defaultdict(Decimal)
-    for request_id, operator_id, amount, submitted_at, _, _ in source["requests"].values():
+    for _request_id, operator_id, amount, submitted_at, _, _ in source["requests"].values():
         month = date.fromisoformat(submitted_at[:10]).replace(day=1)
         expected[(month, source["operators"][operator_id]["province"])] += amount
     actual = query(
@@ -91,7 +90,5 @@ def test_operators_per_commune(built, source):
 
 def test_affiliations_per_gender(built, source):
     expected = Counter(a[4].strip().upper() for a in source["rows"]["sport"]["affiliation"])
-    actual = query(
-        built, "select gender, sum(affiliation_count) from gld.gld_sport__affiliations group by 1"
-    )
+    actual = query(built, "select gender, sum(affiliation_count) from gld.gld_sport__affiliations group by 1")
     assert dict(actual) == dict(expected)

@@ -12,13 +12,11 @@ import time
 from datetime import timedelta
 
 import dagster as dg
-import pytest
-
-from orchestration.platform.cli import run_window
 import psycopg
 import pymysql
+import pytest
 
-from orchestration.platform.serving import read_publication
+from orchestration.demo.azurite import ACCOUNT_KEY
 from orchestration.demo.sample_data import (
     SAMPLE_START,
     SampleSpec,
@@ -26,8 +24,9 @@ from orchestration.demo.sample_data import (
     load_mysql,
     load_postgres,
 )
+from orchestration.platform.cli import run_window
+from orchestration.platform.serving import read_publication
 from orchestration.platform.settings import PROJECT_ROOT, settings_for
-from orchestration.demo.azurite import ACCOUNT_KEY
 from tests.gold import gold_tables
 from tests.services import port_open, require_service
 
@@ -36,8 +35,11 @@ LAST_DAY = SAMPLE_START + timedelta(days=29)
 MIDDLE = SAMPLE_START + timedelta(days=14)
 SAMPLE = SampleSpec(scale=0.3)
 # the `ci` block of orchestration/connections.yml: database -> (engine, system loaded into it)
-CI_DATABASES = {"referentiel": ("postgres", "denodo"), "subventions": ("postgres", "subventions"),
-                "sport": ("mysql", "sport")}
+CI_DATABASES = {
+    "referentiel": ("postgres", "denodo"),
+    "subventions": ("postgres", "subventions"),
+    "sport": ("mysql", "sport"),
+}
 
 
 @pytest.fixture
@@ -105,8 +107,9 @@ def test_ci_environment_gives_the_gold_tables_of_the_local_run(
     assert len(gold) >= 4 and all(gold.values())
     assert gold == gold_tables(local)
     published = {name: sorted(p.table.to_pylist(), key=repr) for name, p in read_publication(lake).items()}
-    assert published == {name: sorted(p.table.to_pylist(), key=repr)
-                         for name, p in read_publication(local.open_lake()).items()}
+    assert published == {
+        name: sorted(p.table.to_pylist(), key=repr) for name, p in read_publication(local.open_lake()).items()
+    }
 
     # the account key is in the connection string: it must not leak anywhere we record
     recorded = "\n".join(repr(event) for event in events)

@@ -7,9 +7,9 @@ from datetime import date
 import dagster as dg
 import pytest
 
+from orchestration.demo.sample_data import SAMPLE_START, SampleSpec, generate
 from orchestration.platform.cli import run_window
 from orchestration.platform.serving import connect_read_only
-from orchestration.demo.sample_data import SAMPLE_START, SampleSpec, generate
 from orchestration.platform.settings import settings_for
 from tests.gold import read_gold
 
@@ -44,8 +44,7 @@ def test_failing_key_test_fails_the_run_and_dashboards_keep_the_previous_gold(tm
     failed_checks = [
         e.asset_check_evaluation_data.check_name
         for e in result.all_events
-        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
-        and not e.asset_check_evaluation_data.passed
+        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not e.asset_check_evaluation_data.passed
     ]
     assert "unique_stg_denodo__communes_commune_nis_code" in failed_checks
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
@@ -53,7 +52,8 @@ def test_failing_key_test_fails_the_run_and_dashboards_keep_the_previous_gold(tm
     assert "dashboards keep the previous gold tables" in message
     assert "stg/stg_denodo__communes: unique_stg_denodo__communes_commune_nis_code" in message
     publish_steps = [
-        e for e in result.all_events
+        e
+        for e in result.all_events
         if e.event_type == dg.DagsterEventType.STEP_SUCCESS and "publish" in (e.step_key or "")
     ]
     assert publish_steps == [], "nothing may be published after a failed check"

@@ -31,8 +31,7 @@ def extractor_of(engine: str, database: str, settings):
     return open_extractor(spec, {}, ENTRY)
 
 
-def land(engine: str, database: str, settings, tmp_path, table: str = "t",
-         primary_key=("id",)) -> pa.Table:
+def land(engine: str, database: str, settings, tmp_path, table: str = "t", primary_key=("id",)) -> pa.Table:
     """The table as read back from the Parquet file the lake published."""
     extractor = extractor_of(engine, database, settings)
     source = Source(table=table)

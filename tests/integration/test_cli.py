@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.platform.cli import UsageError, check_dates, main, terminal_to_log
 from orchestration.demo.sample_data import SampleSpec, generate
+from orchestration.platform.cli import UsageError, check_dates, main, terminal_to_log
 from orchestration.platform.settings import PROJECT_ROOT
 
 TODAY = date(2026, 4, 10)
@@ -71,17 +71,27 @@ def test_a_failed_step_ends_the_command_with_the_entry_the_cause_and_the_fix(tmp
     (tmp_path / "dagster").mkdir()
     done = subprocess.run(
         [sys.executable, "-m", "orchestration.platform.cli", "run", "--from", "2026-01-01", "--to", "2026-01-02"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "LAKEHOUSE_ENV": "local", "LAKEHOUSE_DATA_DIR": str(data_dir),
-             "DAGSTER_HOME": str(tmp_path / "dagster"),
-             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={
+            **os.environ,
+            "LAKEHOUSE_ENV": "local",
+            "LAKEHOUSE_DATA_DIR": str(data_dir),
+            "DAGSTER_HOME": str(tmp_path / "dagster"),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        },
     )
     assert done.returncode == 1
     terminal = done.stdout + done.stderr
-    assert "Traceback" not in terminal and "File \"/" not in terminal
+    assert "Traceback" not in terminal and 'File "/' not in terminal
     block = done.stderr.strip().split("\n\n")
-    failure = next(b for b in block if b.startswith("raw/subventions/paiement (step raw__subventions__paiement) failed:"))
-    assert "registry.yml:" in failure and "systems.subventions.tables.paiement" in failure
+    failure = next(
+        b for b in block if b.startswith("raw/subventions/paiement (step raw__subventions__paiement) failed:")
+    )
+    assert "orchestration/locations/culture/defs/sources/defs.yaml:" in failure
+    assert "systems.subventions.tables.paiement" in failure
     assert "table 'paiement' does not exist" in failure and "check `table:`" in failure
     assert len(done.stderr.strip().splitlines()) <= 12, done.stderr
     log = Path(next(line.rsplit(" ", 1)[-1] for line in done.stdout.splitlines() if "full log:" in line))

@@ -32,8 +32,9 @@ def test_mariadb_tinyint1_holding_2_is_refused_not_turned_to_true(mysql, mysql_d
     assert "cast(`flag` as signed)" in str(refused.value)
 
 
-def test_denodo_keyset_pages_keep_rows_whose_equal_keys_straddle_a_page(pg, pg_database, local_settings,
-                                                                          tmp_path, monkeypatch):
+def test_denodo_keyset_pages_keep_rows_whose_equal_keys_straddle_a_page(
+    pg, pg_database, local_settings, tmp_path, monkeypatch
+):
     monkeypatch.setattr(rows_module, "BATCH_ROWS", 4)
     pg.execute("create table t (id int, v int)")  # declared key `id`, not unique
     # ids 1, 2, 3, 4, 4, 4, 5: the first page ends inside the group of 4s
@@ -62,8 +63,7 @@ def test_mariadb_bigint_unsigned_above_2_63_lands_as_uint64(mysql, mysql_databas
     assert table["u"].to_pylist() == [18446744073709551615, 9223372036854775808]
 
 
-def test_mariadb_zero_date_is_refused_naming_the_column_and_the_fix(mysql, mysql_database, local_settings,
-                                                                     tmp_path):
+def test_mariadb_zero_date_is_refused_naming_the_column_and_the_fix(mysql, mysql_database, local_settings, tmp_path):
     with mysql.cursor() as cursor:
         cursor.execute("set sql_mode = ''")
         cursor.execute("create table t (id int primary key, d date, ok date)")
@@ -75,8 +75,9 @@ def test_mariadb_zero_date_is_refused_naming_the_column_and_the_fix(mysql, mysql
     assert "panicked" not in message and "backtrace" not in message
 
 
-def test_refusals_name_the_sql_type_not_an_internal_code(pg, pg_database, mysql, mysql_database, local_settings,
-                                                         tmp_path):
+def test_refusals_name_the_sql_type_not_an_internal_code(
+    pg, pg_database, mysql, mysql_database, local_settings, tmp_path
+):
     pg.execute("create table t (id int primary key, tags text[], m money)")
     with pytest.raises(ExtractError, match=refusal_pattern("m", "money")):
         land("postgres", pg_database, local_settings, tmp_path)
@@ -93,8 +94,9 @@ def test_postgres_arrays_land_as_the_server_text(pg, pg_database, local_settings
     assert (table["tags"][0].as_py(), table["bits"][0].as_py()) == ('{a,"b c",NULL}', "1010")
 
 
-def test_denodo_keyset_refuses_when_one_key_value_fills_a_whole_page(pg, pg_database, local_settings, tmp_path,
-                                                                      monkeypatch):
+def test_denodo_keyset_refuses_when_one_key_value_fills_a_whole_page(
+    pg, pg_database, local_settings, tmp_path, monkeypatch
+):
     monkeypatch.setattr(rows_module, "BATCH_ROWS", 3)
     pg.execute("create table t (id int, v int)")
     pg.execute("insert into t values (1, 1), (2, 2), (2, 3), (2, 4), (3, 5)")

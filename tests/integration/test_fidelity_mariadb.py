@@ -44,16 +44,27 @@ CASES = {
     "bit(64)": ("bit(64)", ["b'1" + "0" * 63 + "'"], "python"),
     "year": ("year", ["1901", "2155", "0"], "python"),
     "date": ("date", ["'1000-01-01'", "'9999-12-31'", "'0001-01-01'", "'2026-03-29'"], "days"),
-    "datetime": ("datetime(6)", ["'1000-01-01 00:00:00'", "'9999-12-31 23:59:59.999999'",
-                                 "'2026-03-29 02:30:00.5'", "'2026-10-25 02:30:00'"], "micros"),
-    "timestamp across DST": ("timestamp(6) null", [
-        "'2026-03-29 00:59:59.999999'", "'2026-03-29 01:00:00'", "'2026-10-25 00:30:00'",
-        "'2026-10-25 01:30:00'", "'1970-01-01 00:00:01'", "'2038-01-19 03:14:07.999999'",
-    ], "micros"),
+    "datetime": (
+        "datetime(6)",
+        ["'1000-01-01 00:00:00'", "'9999-12-31 23:59:59.999999'", "'2026-03-29 02:30:00.5'", "'2026-10-25 02:30:00'"],
+        "micros",
+    ),
+    "timestamp across DST": (
+        "timestamp(6) null",
+        [
+            "'2026-03-29 00:59:59.999999'",
+            "'2026-03-29 01:00:00'",
+            "'2026-10-25 00:30:00'",
+            "'2026-10-25 01:30:00'",
+            "'1970-01-01 00:00:01'",
+            "'2038-01-19 03:14:07.999999'",
+        ],
+        "micros",
+    ),
     "time": ("time(6)", ["'00:00:00'", "'23:59:59.999999'", "'12:34:56.5'"], "time micros"),
     "enum": ("enum('a','b c')", ["'b c'", "''", "null"], "python"),
     "set": ("set('x','y')", ["'x,y'", "''"], "python"),
-    "json": ("json", ["'{\"b\": 1.00000000000000000001,  \"a\": [1, 2]}'", "'null'"], "python"),
+    "json": ("json", ['\'{"b": 1.00000000000000000001,  "a": [1, 2]}\'', "'null'"], "python"),
     "uuid": ("uuid", ["'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'"], "text"),
     "inet6": ("inet6", ["'::1'", "'192.168.0.1'"], "text"),
 }
@@ -63,8 +74,13 @@ REFUSALS = {
     "tinyint(1) -1": ("tinyint(1)", "-1", "tinyint(1)", "other than 0 and 1", "cast(`v` as signed)"),
     "zero date": ("date", "'0000-00-00'", "date", "zero date", "nullif(`v`, '0000-00-00')"),
     "zero month": ("date", "'2026-00-15'", "date", "zero month", "cast(`v` as char)"),
-    "zero datetime": ("datetime", "'0000-00-00 00:00:00'", "datetime", "zero date",
-                      "nullif(`v`, '0000-00-00 00:00:00')"),
+    "zero datetime": (
+        "datetime",
+        "'0000-00-00 00:00:00'",
+        "datetime",
+        "zero date",
+        "nullif(`v`, '0000-00-00 00:00:00')",
+    ),
     "zero timestamp": ("timestamp null", "'0000-00-00 00:00:00'", "timestamp", "zero date", "cast(`v` as char)"),
     "negative time": ("time", "'-01:00:00'", "time", "negative", "time_to_sec(`v`)"),
     "time of 25 hours": ("time", "'25:00:00'", "time", "24 hours or more", "time_to_sec(`v`)"),
@@ -84,7 +100,9 @@ def create(mysql, kind: str, values: list[str]) -> None:
 
 def source_values(mysql, compare: str) -> list:
     expression = {
-        "python": "v", "float32": "v", "text": "cast(v as char)",
+        "python": "v",
+        "float32": "v",
+        "text": "cast(v as char)",
         "days": "datediff(v, '1970-01-01')",
         "micros": "timestampdiff(microsecond, '1970-01-01 00:00:00', v)",
         "time micros": "cast(time_to_sec(v) * 1000000 as signed)",

@@ -4,7 +4,7 @@ says (SQLite stores any value in any column: one that does not fit the declared 
 
 import sqlite3
 import struct
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -19,25 +19,43 @@ INF = float("inf")
 # (declared type, values as sqlite3 stores them, values as they must land)
 CASES = {
     "INTEGER": ("INTEGER", [-(2**63), 2**63 - 1, None], [-(2**63), 2**63 - 1, None]),
-    "REAL": ("REAL", [INF, -INF, 5e-324, 0.1, 1.7976931348623157e308],
-             [INF, -INF, 5e-324, 0.1, 1.7976931348623157e308]),
+    "REAL": (
+        "REAL",
+        [INF, -INF, 5e-324, 0.1, 1.7976931348623157e308],
+        [INF, -INF, 5e-324, 0.1, 1.7976931348623157e308],
+    ),
     "TEXT": ("TEXT", ["", None, ALL_CHARACTERS, MEGABYTE_TEXT], ["", None, ALL_CHARACTERS, MEGABYTE_TEXT]),
     "BLOB": ("BLOB", [bytes(range(256)), b"", None], [bytes(range(256)), b"", None]),
     "BOOLEAN": ("BOOLEAN", [0, 1, None], [False, True, None]),
     # SQLite keeps a NUMERIC as an integer or a double: a decimal lands as the shortest text
     # of the stored double, parsed (1250.5 -> 1250.50)
-    "NUMERIC(38,2)": ("NUMERIC(38,2)", ["123456789012.5", "1250.5", 7, None],
-                      [Decimal("123456789012.50"), Decimal("1250.50"), Decimal("7.00"), None]),
+    "NUMERIC(38,2)": (
+        "NUMERIC(38,2)",
+        ["123456789012.5", "1250.5", 7, None],
+        [Decimal("123456789012.50"), Decimal("1250.50"), Decimal("7.00"), None],
+    ),
     "NUMERIC(12,2)": ("NUMERIC(12,2)", [1250.5, -0.01], [Decimal("1250.50"), Decimal("-0.01")]),
     "DATE": ("DATE", ["0001-01-01", "9999-12-31", None], [date(1, 1, 1), date(9999, 12, 31), None]),
-    "TIMESTAMP": ("TIMESTAMP", ["2026-03-29 02:30:00.5", "0001-01-01 00:00:00"],
-                  [datetime(2026, 3, 29, 2, 30, 0, 500000), datetime(1, 1, 1)]),
-    "TIMESTAMPTZ across DST": ("TIMESTAMPTZ", ["2026-03-29 01:59:59+01:00", "2026-03-29 03:00:00+02:00",
-                                                "2026-10-25 02:30:00+02:00", "2026-10-25 02:30:00+01:00"],
-                               [datetime(2026, 3, 29, 0, 59, 59, tzinfo=timezone.utc),
-                                datetime(2026, 3, 29, 1, 0, tzinfo=timezone.utc),
-                                datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc),
-                                datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc)]),
+    "TIMESTAMP": (
+        "TIMESTAMP",
+        ["2026-03-29 02:30:00.5", "0001-01-01 00:00:00"],
+        [datetime(2026, 3, 29, 2, 30, 0, 500000), datetime(1, 1, 1)],
+    ),
+    "TIMESTAMPTZ across DST": (
+        "TIMESTAMPTZ",
+        [
+            "2026-03-29 01:59:59+01:00",
+            "2026-03-29 03:00:00+02:00",
+            "2026-10-25 02:30:00+02:00",
+            "2026-10-25 02:30:00+01:00",
+        ],
+        [
+            datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC),
+            datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+            datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+            datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+        ],
+    ),
 }
 # (declared type, a value that does not fit it, the words of its cause)
 REFUSALS = {

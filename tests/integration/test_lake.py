@@ -22,9 +22,7 @@ def test_publish_writes_one_hive_partition_file(tmp_path):
     assert published.path == f"{tmp_path}/lake/s/t/partition_date=2026-01-05/data.parquet"
     assert published.rows == 3 and published.bytes > 0
     assert pq.read_table(published.path).schema == SCHEMA
-    assert [p.name for p in (tmp_path / "lake/s/t/partition_date=2026-01-05").iterdir()] == [
-        "data.parquet"
-    ]
+    assert [p.name for p in (tmp_path / "lake/s/t/partition_date=2026-01-05").iterdir()] == ["data.parquet"]
 
 
 def test_rerun_replaces_the_partition_exactly(tmp_path):

@@ -6,20 +6,27 @@ and DuckDB over the abfs filesystem of dbt/profiles.yml. Service principal and
 DefaultAzureCredential need Azure AD: tests/unit/test_lake_settings.py covers their options.
 """
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qs
 
 import pyarrow as pa
 import pytest
 from azure.storage.blob import (
-    AccountSasPermissions, ContainerSasPermissions, ResourceTypes, generate_account_sas,
+    AccountSasPermissions,
+    ContainerSasPermissions,
+    ResourceTypes,
+    generate_account_sas,
     generate_container_sas,
 )
 
 from orchestration.platform.lake import LakeError
 from orchestration.platform.settings import settings_for
 from tests.azurite import (  # noqa: F401  (azurite_https, trust_azurite_https: fixtures)
-    ACCOUNT, ACCOUNT_KEY, azurite_https, duckdb_reader, trust_azurite_https,
+    ACCOUNT,
+    ACCOUNT_KEY,
+    azurite_https,
+    duckdb_reader,
+    trust_azurite_https,
 )
 
 pytestmark = pytest.mark.azurite
@@ -32,20 +39,26 @@ NEEDED = {"read": True, "write": True, "list": True}
 
 def account_sas(key: str = ACCOUNT_KEY, valid_for: timedelta = timedelta(hours=1)) -> str:
     return generate_account_sas(
-        ACCOUNT, key, ResourceTypes(container=True, object=True), AccountSasPermissions(**NEEDED),
-        expiry=datetime.now(timezone.utc) + valid_for,
+        ACCOUNT,
+        key,
+        ResourceTypes(container=True, object=True),
+        AccountSasPermissions(**NEEDED),
+        expiry=datetime.now(UTC) + valid_for,
     )
 
 
 def container_sas(container: str) -> str:
     return generate_container_sas(
-        ACCOUNT, container, ACCOUNT_KEY, permission=ContainerSasPermissions(**NEEDED),
-        expiry=datetime.now(timezone.utc) + timedelta(hours=1),
+        ACCOUNT,
+        container,
+        ACCOUNT_KEY,
+        permission=ContainerSasPermissions(**NEEDED),
+        expiry=datetime.now(UTC) + timedelta(hours=1),
     )
 
 
 @pytest.fixture
-def https_lake(trust_azurite_https) -> dict[str, str]:
+def https_lake(trust_azurite_https) -> dict[str, str]:  # noqa: F811 (the fixture)
     """A fresh container in the HTTPS Azurite and the variables that every mode there needs."""
     return {
         "LAKEHOUSE_LAKE_ROOT": f"abfs://{trust_azurite_https.create_container()}/lake",

@@ -70,7 +70,9 @@ def test_stray_files_are_not_read_and_not_removed(lake_environ):
     assert duckdb_reader(lake_environ).execute(sql).fetchone()[0] == 2
     lake.publish_partition("s", "t", DAY, SCHEMA, batches(2, rows=1))
     assert sorted(p.rsplit("/", 1)[1] for p in lake.fs.ls(directory, detail=False)) == [
-        "data.parquet", "data.parquet.tmp-deadbeef", "notes.txt"
+        "data.parquet",
+        "data.parquet.tmp-deadbeef",
+        "notes.txt",
     ]
 
 
@@ -116,8 +118,10 @@ def test_lake_readers_never_see_half_a_partition_or_a_mix_while_it_is_rewritten(
     reader = Lake(lake_environ["LAKEHOUSE_LAKE_ROOT"], open_lake(lake_environ).credentials)
 
     def read():
-        table = reader.read_table("s", "t").group_by("partition_date").aggregate(
-            [("id", "count"), ("version", "min"), ("version", "max")]
+        table = (
+            reader.read_table("s", "t")
+            .group_by("partition_date")
+            .aggregate([("id", "count"), ("version", "min"), ("version", "max")])
         )
         return [tuple(row.values()) for row in table.to_pylist()]
 

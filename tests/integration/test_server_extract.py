@@ -8,7 +8,7 @@ import sys
 import textwrap
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import dagster as dg
@@ -17,15 +17,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.platform.ingestion import build_ingestion_defs, ingest
-from orchestration.platform.ingestion_plan import SchemaDriftError
 from orchestration.platform.connections import ConnectionError_
-from orchestration.platform.extractors import ExtractError, ReadRequest, open_extractor
-from orchestration.platform.extractors import Window
+from orchestration.platform.extractors import ExtractError, ReadRequest, Window, open_extractor
 from orchestration.platform.extractors import arrow as arrow_module
 from orchestration.platform.extractors import rows as rows_module
 from orchestration.platform.extractors.base import prefetch
 from orchestration.platform.extractors.sql import POSTGRES, select_sql
+from orchestration.platform.ingestion import build_ingestion_defs, ingest
+from orchestration.platform.ingestion_plan import SchemaDriftError
 from orchestration.platform.lake import Lake
 from orchestration.platform.registry import load_registry
 from orchestration.platform.settings import PROJECT_ROOT
@@ -76,9 +75,9 @@ def metadata(result, day=DAY) -> dict:
 
 def contrat_rows(engine):
     return [
-        (1, Decimal("1250.50"), datetime(2026, 1, 5, 9, tzinfo=timezone.utc), True),
-        (2, Decimal("-0.01"), datetime(2026, 1, 4, 23, 59, tzinfo=timezone.utc), False),
-        (3, None, datetime(2026, 1, 6, 0, 0, tzinfo=timezone.utc), None),
+        (1, Decimal("1250.50"), datetime(2026, 1, 5, 9, tzinfo=UTC), True),
+        (2, Decimal("-0.01"), datetime(2026, 1, 4, 23, 59, tzinfo=UTC), False),
+        (3, None, datetime(2026, 1, 6, 0, 0, tzinfo=UTC), None),
     ]
 
 
@@ -89,8 +88,7 @@ def source(request):
     if engine == "postgres":
         database, connection = request.getfixturevalue("pg_database"), request.getfixturevalue("pg")
         connection.execute(
-            "create table contrat (id bigint primary key, montant numeric(12,2), "
-            "signe_le timestamptz, actif boolean)"
+            "create table contrat (id bigint primary key, montant numeric(12,2), signe_le timestamptz, actif boolean)"
         )
         for row in contrat_rows(engine):
             connection.execute("insert into contrat values (%s, %s, %s, %s)", row)
@@ -160,22 +158,28 @@ def test_postgres_types_are_kept_exactly_on_both_wire_paths(pg, pg_database, loc
     assert tables["postgres"].equals(tables["denodo"])
     table = tables["postgres"]
     assert dict(zip(table.schema.names, table.schema.types)) == {
-        "id": pa.int32(), "n": pa.decimal128(12, 2), "fine": pa.decimal128(20, 12),
-        "free": pa.string(), "ts": pa.timestamp("us", tz="UTC"), "naive": pa.timestamp("us"),
-        "d": pa.date32(), "b": pa.bool_(), "s": pa.string(), "small": pa.int16(), "f": pa.float64(),
+        "id": pa.int32(),
+        "n": pa.decimal128(12, 2),
+        "fine": pa.decimal128(20, 12),
+        "free": pa.string(),
+        "ts": pa.timestamp("us", tz="UTC"),
+        "naive": pa.timestamp("us"),
+        "d": pa.date32(),
+        "b": pa.bool_(),
+        "s": pa.string(),
+        "small": pa.int16(),
+        "f": pa.float64(),
     }
     first = table.to_pylist()[0]
     assert first["n"] == Decimal("1234567890.12")
     assert first["fine"] == Decimal("12345678.123456789012")
     assert first["free"] == "1.000000000000000000001"
-    assert first["ts"] == datetime(2026, 1, 5, 8, tzinfo=timezone.utc)
+    assert first["ts"] == datetime(2026, 1, 5, 8, tzinfo=UTC)
     assert first["s"] == long_text  # whole, not truncated
     assert table.to_pylist()[1]["n"] is None
 
 
-def test_a_postgres_table_read_by_parallel_streams_gives_exactly_its_rows(
-    pg, pg_database, local_settings, monkeypatch
-):
+def test_a_postgres_table_read_by_parallel_streams_gives_exactly_its_rows(pg, pg_database, local_settings, monkeypatch):
     monkeypatch.setattr(arrow_module, "MIN_BLOCKS_PER_STREAM", 1)  # this small table is split too
     pg.execute("create table t (id bigint primary key, signe_le timestamptz, v text)")
     pg.execute(
@@ -270,8 +274,9 @@ def secret_role(pg, pg_database):
             admin.execute(f"drop role if exists {role}")
 
 
-def test_secret_never_appears_in_errors_logs_or_metadata(secret_role, pg_database, local_settings,
-                                                       registry, capfd, caplog):
+def test_secret_never_appears_in_errors_logs_or_metadata(
+    secret_role, pg_database, local_settings, registry, capfd, caplog
+):
     role, secret = secret_role
     block = connection_block("postgres", pg_database, user=role, password_env="CRM_PASSWORD")
     settings = with_connections(local_settings, block)
@@ -288,7 +293,11 @@ def test_secret_never_appears_in_errors_logs_or_metadata(secret_role, pg_databas
             # table below fails for sure, with the password in the URL of both drivers
             ingest(
                 spec.__class__(**{**spec.__dict__, "source_table": "nope"}),
-                settings, lake, DAY, DAY, wrong,
+                settings,
+                lake,
+                DAY,
+                DAY,
+                wrong,
             )
     finally:
         del os.environ["CRM_PASSWORD"]
@@ -321,7 +330,9 @@ def test_missing_table_fails_at_once_naming_the_entry(engine, request, local_set
     settings = with_connections(local_settings, block)
     spec = load_registry(registry(REGISTRY.format(connection="src")))[0]
     started = time.monotonic()
-    with pytest.raises(ExtractError, match=r"systems\.crm\.tables\.contrat .*describing table 'contrat' failed.*check `table:`"):
+    with pytest.raises(
+        ExtractError, match=r"systems\.crm\.tables\.contrat .*describing table 'contrat' failed.*check `table:`"
+    ):
         ingest(spec, settings, Lake(str(tmp_path / "lake")), DAY, DAY, {})
     assert time.monotonic() - started < 5
 
@@ -356,9 +367,7 @@ def test_null_cursor_empty_table_and_duplicate_keys_are_reported(pg, pg_database
     assert facts["duplicate_primary_key_rows"] == 1
     assert facts["dagster/row_count"] == 2
     [check] = result.get_asset_check_evaluations()
-    assert (check.check_name, check.passed, check.severity) == (
-        "primary_key_unique", False, dg.AssetCheckSeverity.WARN
-    )
+    assert (check.check_name, check.passed, check.severity) == ("primary_key_unique", False, dg.AssetCheckSeverity.WARN)
     assert result.success  # a warning: raw keeps what the source holds
     # an empty source: each partition is published empty (and replaces what was there)
     pg.execute("truncate contrat")
@@ -405,7 +414,9 @@ def test_text_that_is_not_utf8_is_transcoded_or_refused_clearly(local_settings):
     latin1, ascii_ = unique_name("lakehouse_latin1"), unique_name("lakehouse_ascii")
     with psycopg.connect(**PG, dbname="postgres", autocommit=True) as admin:
         for name, encoding in ((latin1, "LATIN1"), (ascii_, "SQL_ASCII")):
-            admin.execute(f"create database {name} encoding '{encoding}' lc_collate 'C' lc_ctype 'C' template template0")
+            admin.execute(
+                f"create database {name} encoding '{encoding}' lc_collate 'C' lc_ctype 'C' template template0"
+            )
     try:
         for name, text in ((latin1, "'Liège, Neufchâteau'"), (ascii_, "E'Li\\xe8ge'")):
             with psycopg.connect(**PG, dbname=name, autocommit=True) as db:
@@ -426,16 +437,13 @@ def test_text_that_is_not_utf8_is_transcoded_or_refused_clearly(local_settings):
                 admin.execute(f"drop database if exists {name} with (force)")
 
 
-def test_pg_terminate_backend_mid_extract_is_retried_and_published_exactly(
-    pg, pg_database, local_settings, registry
-):
+def test_pg_terminate_backend_mid_extract_is_retried_and_published_exactly(pg, pg_database, local_settings, registry):
     rows = 300_000
     pg.execute("create table contrat_rows (id bigint primary key, signe_le timestamptz)")
     pg.execute(f"insert into contrat_rows select g, '2026-01-05 10:00+00' from generate_series(1, {rows}) g")
     # the server pauses every 50,000 rows, so a read lasts long enough to be killed in the middle
     pg.execute(
-        "create view contrat as select id, signe_le from contrat_rows "
-        "where id % 50000 <> 0 or pg_sleep(0.2)::text = ''"
+        "create view contrat as select id, signe_le from contrat_rows where id % 50000 <> 0 or pg_sleep(0.2)::text = ''"
     )
     settings = with_connections(local_settings, connection_block("postgres", pg_database))
     spec = load_registry(registry(REGISTRY.format(connection="src")))[0]
@@ -491,7 +499,9 @@ def test_killed_process_mid_extract_leaves_the_published_partition(pg, pg_databa
     partition = lake_root / "crm/contrat/partition_date=2026-01-05"
     before = (partition / "data.parquet").read_bytes()
     pg.execute("insert into contrat values (2, '2026-01-05 11:00+00')")
-    process = subprocess.Popen([sys.executable, "-c", script, "60"], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, "60"], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True
+    )
     assert process.stdout.readline().strip() == "written"
     process.send_signal(signal.SIGKILL)
     process.wait()

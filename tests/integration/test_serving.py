@@ -7,14 +7,13 @@ reader, and the reader must see a whole version of the table, old or new.
 import stat
 import threading
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
+from orchestration.platform.lake import Lake
 from orchestration.platform.serving import (
     KEPT_PUBLICATIONS,
     Published,
@@ -24,11 +23,10 @@ from orchestration.platform.serving import (
     publish_serving_file,
     read_publication,
 )
-from orchestration.platform.lake import Lake
 from tests.services import port_open, require_service
 
-NOW = datetime(2026, 4, 1, 6, 0, tzinfo=timezone.utc)
-LATER = datetime(2026, 4, 2, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 4, 1, 6, 0, tzinfo=UTC)
+LATER = datetime(2026, 4, 2, 6, 0, tzinfo=UTC)
 PUBLISH_TIMEOUT_S = 30
 
 
@@ -87,7 +85,7 @@ def test_serving_file_is_replaced_whole_while_a_reader_holds_the_old_one(tmp_pat
 def test_failed_publish_leaves_the_published_serving_file(tmp_path):
     path = tmp_path / "lakehouse.duckdb"
     publish_serving_file(path, published(grants=grants("1.10")))
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 (whatever DuckDB raises: the old file must stay)
         publish_serving_file(path, published(LATER, grants=grants("9.99"), **{'bad"name': grants("1")}))
     with connect_read_only(path) as reader:
         assert total(reader) == (1, Decimal("1.10"))
@@ -136,9 +134,7 @@ def test_only_the_newest_publications_are_kept(tmp_path):
 @pytest.fixture
 def postgres_dsn():
     """A fresh database on the real server, dropped afterwards."""
-    require_service(
-        "PostgreSQL", port_open("127.0.0.1", 5432), "start PostgreSQL on 127.0.0.1:5432"
-    )
+    require_service("PostgreSQL", port_open("127.0.0.1", 5432), "start PostgreSQL on 127.0.0.1:5432")
     import psycopg
 
     name = f"serving_test_{uuid.uuid4().hex[:10]}"
@@ -155,9 +151,7 @@ def schemas(dsn) -> list[str]:
 
     with psycopg.connect(dsn) as connection:
         return sorted(
-            n for (n,) in connection.execute(
-                "select nspname from pg_namespace where nspname like 'gld%'"
-            ).fetchall()
+            n for (n,) in connection.execute("select nspname from pg_namespace where nspname like 'gld%'").fetchall()
         )
 
 
@@ -171,9 +165,7 @@ def test_postgres_republish_while_a_reader_is_in_a_transaction(postgres_dsn):
         assert total(reader) in {(2, Decimal("3.30")), (1, Decimal("5.00"))}, "old or new, whole"
         reader.commit()
         assert total(reader) == (1, Decimal("5.00"))
-        assert reader.execute("select row_count, published_at from gld._published").fetchall() == [
-            (1, LATER)
-        ]
+        assert reader.execute("select row_count, published_at from gld._published").fetchall() == [(1, LATER)]
     # the retired schema the reader held is dropped by the next publish
     publish_postgres(postgres_dsn, "gld", published(LATER, grants=grants("7.00")))
     assert schemas(postgres_dsn) == ["gld"]

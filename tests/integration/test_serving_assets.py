@@ -7,8 +7,7 @@ from dashboard.views import VIEWS
 
 
 def test_every_gold_model_is_published_after_it_is_built(manifest, graph):
-    gold = [n["name"] for n in manifest["nodes"].values()
-            if n["resource_type"] == "model" and n["fqn"][1] == "gld"]
+    gold = [n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["fqn"][1] == "gld"]
     assert gold
     for name in gold:
         node = graph.get(dg.AssetKey(["serving", name]))

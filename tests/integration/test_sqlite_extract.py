@@ -1,7 +1,7 @@
 """The SQLite extractor against generated sample sources: exact types, windows, errors."""
 
 import sqlite3
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pyarrow as pa
@@ -38,10 +38,7 @@ def test_window_reads_only_rows_of_those_days(sample_settings):
     rows = read_all(extractor(sample_settings, "subventions"), "paiement", window)
     values = rows.column("updated_at").to_pylist()
     assert values
-    assert all(
-        datetime(2026, 2, 1, tzinfo=timezone.utc) <= r < datetime(2026, 2, 3, tzinfo=timezone.utc)
-        for r in values
-    )
+    assert all(datetime(2026, 2, 1, tzinfo=UTC) <= r < datetime(2026, 2, 3, tzinfo=UTC) for r in values)
 
 
 def test_missing_table_and_missing_file_are_clear_errors(sample_settings, tmp_path):

@@ -32,8 +32,11 @@ def test_extractions_share_the_lock(tmp_path):
 
 def test_a_build_waits_for_extractions_and_extractions_wait_for_a_build(tmp_path):
     path = tmp_path / "w.duckdb"
-    t = run((lake_writer, path, 0.4, "extract"), (exclusive_writer, path, 0.4, "build"),
-            (lake_writer, path, 0.1, "late_extract"))
+    t = run(
+        (lake_writer, path, 0.4, "extract"),
+        (exclusive_writer, path, 0.4, "build"),
+        (lake_writer, path, 0.1, "late_extract"),
+    )
     assert t[("build", "in")] >= t[("extract", "out")]
     assert t[("late_extract", "in")] >= t[("build", "out")] or t[("late_extract", "out")] <= t[("build", "in")]
 

@@ -26,12 +26,14 @@ from orchestration.platform.extractors.sql import (
     vql_context,
 )
 
-SCHEMA = pa.schema([
-    ("id_paiement", pa.int64()),
-    ("montant", pa.decimal128(12, 2)),
-    ("paye_le", pa.date32()),
-    ("updated_at", pa.timestamp("us", tz="UTC")),
-])
+SCHEMA = pa.schema(
+    [
+        ("id_paiement", pa.int64()),
+        ("montant", pa.decimal128(12, 2)),
+        ("paye_le", pa.date32()),
+        ("updated_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
 PAIEMENT = Source(table="paiement")
 FEBRUARY = Window("updated_at", date(2026, 2, 1), date(2026, 2, 3))
 COLUMNS = "{0}id_paiement{1}, {0}montant{1}, {0}paye_le{1}, {0}updated_at{1}"
@@ -48,14 +50,19 @@ def test_snapshot_select_quotes_every_column_per_dialect():
 @pytest.mark.parametrize(
     ("dialect", "where"),
     [
-        (POSTGRES, "\"updated_at\" >= TIMESTAMPTZ '2026-02-01 00:00:00+00:00' "
-                   "and \"updated_at\" < TIMESTAMPTZ '2026-02-03 00:00:00+00:00'"),
-        (DENODO, "\"updated_at\" >= TIMESTAMPTZ '2026-02-01 00:00:00+00:00' "
-                 "and \"updated_at\" < TIMESTAMPTZ '2026-02-03 00:00:00+00:00'"),
+        (
+            POSTGRES,
+            "\"updated_at\" >= TIMESTAMPTZ '2026-02-01 00:00:00+00:00' "
+            "and \"updated_at\" < TIMESTAMPTZ '2026-02-03 00:00:00+00:00'",
+        ),
+        (
+            DENODO,
+            "\"updated_at\" >= TIMESTAMPTZ '2026-02-01 00:00:00+00:00' "
+            "and \"updated_at\" < TIMESTAMPTZ '2026-02-03 00:00:00+00:00'",
+        ),
         (MYSQL, "`updated_at` >= '2026-02-01 00:00:00' and `updated_at` < '2026-02-03 00:00:00'"),
         (MSSQL, "[updated_at] >= '2026-02-01T00:00:00+00:00' and [updated_at] < '2026-02-03T00:00:00+00:00'"),
-        (DB2, "\"updated_at\" >= TIMESTAMP '2026-02-01 00:00:00' "
-              "and \"updated_at\" < TIMESTAMP '2026-02-03 00:00:00'"),
+        (DB2, "\"updated_at\" >= TIMESTAMP '2026-02-01 00:00:00' and \"updated_at\" < TIMESTAMP '2026-02-03 00:00:00'"),
         (SQLITE, "\"updated_at\" >= '2026-02-01 00:00:00+00:00' and \"updated_at\" < '2026-02-03 00:00:00+00:00'"),
     ],
 )
@@ -87,9 +94,7 @@ def test_identifier_with_quotes_and_sql_is_quoted_not_executed():
     assert POSTGRES.quote(hostile) == '"x""; drop table paiement; --"'
     assert MYSQL.quote("a`; drop table t; --") == "`a``; drop table t; --`"
     assert MSSQL.quote("a]; drop table t; --") == "[a]]; drop table t; --]"
-    assert describe_sql(POSTGRES, Source(table=hostile)) == (
-        'select * from "x""; drop table paiement; --" where 1 = 0'
-    )
+    assert describe_sql(POSTGRES, Source(table=hostile)) == ('select * from "x""; drop table paiement; --" where 1 = 0')
     with pytest.raises(ValueError, match="Invalid SQL identifier"):
         POSTGRES.quote("")
 
@@ -175,7 +180,7 @@ def test_a_block_range_is_a_tid_range_added_to_the_window():
         f"select {columns} from \"paiement\" where ctid >= '(0,0)'::tid and ctid < '(4096,0)'::tid"
     )
     assert select_sql(POSTGRES, PAIEMENT, SCHEMA, FEBRUARY, blocks=Blocks(4096)) == (
-        f"select {columns} from \"paiement\" where \"updated_at\" >= TIMESTAMPTZ '2026-02-01 00:00:00+00:00' "
+        f'select {columns} from "paiement" where "updated_at" >= TIMESTAMPTZ \'2026-02-01 00:00:00+00:00\' '
         "and \"updated_at\" < TIMESTAMPTZ '2026-02-03 00:00:00+00:00' and ctid >= '(4096,0)'::tid"
     )
 

@@ -2,11 +2,15 @@
 
 import threading
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import pyarrow as pa
 import pytest
 
+from orchestration.platform.connections import ConnectionError_, ConnectionSpec, parse_connections, resolve_credentials
+from orchestration.platform.extractors import ExtractError, with_retries
+from orchestration.platform.extractors.base import prefetch
+from orchestration.platform.extractors.types import conform, mysql_type, named_type, postgres_type
 from orchestration.platform.ingestion_plan import (
     MAX_READ_DAYS,
     Period,
@@ -19,10 +23,6 @@ from orchestration.platform.ingestion_plan import (
     schema_change,
     split_by_period,
 )
-from orchestration.platform.connections import ConnectionError_, ConnectionSpec, parse_connections, resolve_credentials
-from orchestration.platform.extractors import ExtractError, with_retries
-from orchestration.platform.extractors.base import prefetch
-from orchestration.platform.extractors.types import conform, mysql_type, named_type, postgres_type
 from orchestration.platform.registry import TableSpec
 
 SPEC = TableSpec("s", "s", "t", "d", "o@example.be", ("id",), "incremental", "updated_at")
@@ -62,13 +62,15 @@ def test_with_another_partition_column_a_run_writes_its_own_days_and_the_days_ch
         date(2026, 3, 1)
     ]  # the lookback reads changes; the partitions are those of the changed rows (periods_of)
     assert [p.key for p in periods_of(paid_on, [date(2026, 3, 1), date(2026, 2, 27), date(2026, 3, 1)])] == [
-        date(2026, 2, 27), date(2026, 3, 1)
+        date(2026, 2, 27),
+        date(2026, 3, 1),
     ]
 
 
 def test_consecutive_partitions_are_read_together_a_month_at_most():
-    days = periods_of(SPEC, [date(2026, 1, 30), date(2026, 1, 31), date(2026, 2, 1), date(2026, 2, 2),
-                             date(2026, 2, 5)])
+    days = periods_of(
+        SPEC, [date(2026, 1, 30), date(2026, 1, 31), date(2026, 2, 1), date(2026, 2, 2), date(2026, 2, 5)]
+    )
     assert [[p.key.day for p in group] for group in reads(days)] == [[30, 31], [1, 2], [5]]
     year = periods_of(SPEC, [date(2026, 1, 1) + timedelta(days=n) for n in range(365)])
     groups = reads(year)
@@ -77,16 +79,21 @@ def test_consecutive_partitions_are_read_together_a_month_at_most():
 
 
 def test_rows_of_one_read_are_split_by_the_utc_day_of_the_partition_column():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    table = pa.table({
-        "id": [1, 2, 3],
-        "soumise_le": pa.array([
-            datetime(2026, 1, 5, 23, 59, tzinfo=timezone.utc),
-            datetime(2026, 1, 6, 0, 0, tzinfo=timezone.utc),
-            datetime(2026, 1, 9, 12, 0, tzinfo=timezone.utc),  # outside the periods: dropped
-        ], pa.timestamp("us", tz="UTC")),
-    })
+    table = pa.table(
+        {
+            "id": [1, 2, 3],
+            "soumise_le": pa.array(
+                [
+                    datetime(2026, 1, 5, 23, 59, tzinfo=UTC),
+                    datetime(2026, 1, 6, 0, 0, tzinfo=UTC),
+                    datetime(2026, 1, 9, 12, 0, tzinfo=UTC),  # outside the periods: dropped
+                ],
+                pa.timestamp("us", tz="UTC"),
+            ),
+        }
+    )
     periods = periods_of(SPEC, [date(2026, 1, 5), date(2026, 1, 6), date(2026, 1, 7)])
     parts = split_by_period(spec(partition_column="soumise_le"), table, periods)
     assert {day.day: part.column("id").to_pylist() for day, part in parts.items()} == {5: [1], 6: [2], 7: []}

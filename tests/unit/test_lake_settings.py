@@ -5,7 +5,12 @@ import yaml
 
 from orchestration.platform.lake import container_name_problem
 from orchestration.platform.settings import (
-    ENVIRONMENTS, LAKE_AUTH_MODES, LAKE_ENDPOINT, PROJECT_ROOT, SettingsError, lake_credentials,
+    ENVIRONMENTS,
+    LAKE_AUTH_MODES,
+    LAKE_ENDPOINT,
+    PROJECT_ROOT,
+    SettingsError,
+    lake_credentials,
     settings_for,
 )
 
@@ -34,8 +39,12 @@ HOST = {"LAKEHOUSE_LAKE_ACCOUNT_HOST": "stlakehouse.blob.core.chinacloudapi.cn"}
             {"account_name": "stlakehouse", "sas_token": f"sv=2024&sig={SECRET}"},
         ),
         (
-            {**ACCOUNT, "LAKEHOUSE_LAKE_TENANT_ID": "t", "LAKEHOUSE_LAKE_CLIENT_ID": "c",
-             "LAKEHOUSE_LAKE_CLIENT_SECRET": SECRET},
+            {
+                **ACCOUNT,
+                "LAKEHOUSE_LAKE_TENANT_ID": "t",
+                "LAKEHOUSE_LAKE_CLIENT_ID": "c",
+                "LAKEHOUSE_LAKE_CLIENT_SECRET": SECRET,
+            },
             "service principal",
             {"account_name": "stlakehouse", "tenant_id": "t", "client_id": "c", "client_secret": SECRET},
         ),
@@ -43,8 +52,11 @@ HOST = {"LAKEHOUSE_LAKE_ACCOUNT_HOST": "stlakehouse.blob.core.chinacloudapi.cn"}
         (
             {**ACCOUNT, **HOST, "LAKEHOUSE_LAKE_SAS_TOKEN": f"sv=2024&sig={SECRET}"},
             "SAS token",
-            {"account_name": "stlakehouse", "account_host": HOST["LAKEHOUSE_LAKE_ACCOUNT_HOST"],
-             "sas_token": f"sv=2024&sig={SECRET}"},
+            {
+                "account_name": "stlakehouse",
+                "account_host": HOST["LAKEHOUSE_LAKE_ACCOUNT_HOST"],
+                "sas_token": f"sv=2024&sig={SECRET}",
+            },
         ),
         (
             {**ACCOUNT, **HOST},
@@ -72,8 +84,7 @@ def test_a_local_lake_needs_no_credentials():
     [
         ({}, ["LAKEHOUSE_LAKE_ACCOUNT"]),
         ({"LAKEHOUSE_LAKE_ACCOUNT_KEY": SECRET}, ["LAKEHOUSE_LAKE_ACCOUNT"]),
-        ({**ACCOUNT, "LAKEHOUSE_LAKE_CLIENT_ID": "c"},
-         ["LAKEHOUSE_LAKE_TENANT_ID", "LAKEHOUSE_LAKE_CLIENT_SECRET"]),
+        ({**ACCOUNT, "LAKEHOUSE_LAKE_CLIENT_ID": "c"}, ["LAKEHOUSE_LAKE_TENANT_ID", "LAKEHOUSE_LAKE_CLIENT_SECRET"]),
     ],
 )
 def test_a_missing_credential_names_the_variables_to_set(environ, names):
@@ -93,11 +104,18 @@ def test_two_modes_at_once_are_an_error_that_names_both():
 @pytest.mark.parametrize(
     "environ, problem",
     [
-        ({**HOST, "LAKEHOUSE_LAKE_CONNECTION_STRING": f"AccountKey={SECRET}"},
-         "LAKEHOUSE_LAKE_ACCOUNT_HOST does not combine with LAKEHOUSE_LAKE_CONNECTION_STRING"),
-        ({**ACCOUNT, "LAKEHOUSE_LAKE_ACCOUNT_HOST": "https://stlakehouse.blob.core.windows.net",
-          "LAKEHOUSE_LAKE_ACCOUNT_KEY": SECRET},
-         "LAKEHOUSE_LAKE_ACCOUNT_HOST=https://.* must not name a scheme"),
+        (
+            {**HOST, "LAKEHOUSE_LAKE_CONNECTION_STRING": f"AccountKey={SECRET}"},
+            "LAKEHOUSE_LAKE_ACCOUNT_HOST does not combine with LAKEHOUSE_LAKE_CONNECTION_STRING",
+        ),
+        (
+            {
+                **ACCOUNT,
+                "LAKEHOUSE_LAKE_ACCOUNT_HOST": "https://stlakehouse.blob.core.windows.net",
+                "LAKEHOUSE_LAKE_ACCOUNT_KEY": SECRET,
+            },
+            "LAKEHOUSE_LAKE_ACCOUNT_HOST=https://.* must not name a scheme",
+        ),
     ],
 )
 def test_a_wrong_account_host_names_the_variables(environ, problem):
@@ -126,10 +144,20 @@ def test_lake_root_override_must_suit_the_dbt_target(tmp_path):
         settings_for("local", environ={"LAKEHOUSE_LAKE_ROOT": "abfs://lake"})
 
 
-@pytest.mark.parametrize("name, valid", [
-    ("lake", True), ("my-lake-01", True), ("ab", False), ("Lake", False), ("my_lake", False),
-    ("-lake", False), ("lake-", False), ("la--ke", False), ("x" * 64, False),
-])
+@pytest.mark.parametrize(
+    "name, valid",
+    [
+        ("lake", True),
+        ("my-lake-01", True),
+        ("ab", False),
+        ("Lake", False),
+        ("my_lake", False),
+        ("-lake", False),
+        ("lake-", False),
+        ("la--ke", False),
+        ("x" * 64, False),
+    ],
+)
 def test_container_names_follow_azure_rules(name, valid):
     assert (container_name_problem(name) is None) == valid
 
@@ -143,8 +171,6 @@ def test_dbt_profile_passes_every_lake_variable_to_the_pinned_reads_plugin():
         name: option for names in LAKE_AUTH_MODES.values() for name, option in names.items()
     }
     from_environment = {k: v for k, v in entry.items() if "env_var(" in str(v)}
-    assert from_environment == {
-        option: f"{{{{ env_var('{name}', '') }}}}" for name, option in variables.items()
-    }
+    assert from_environment == {option: f"{{{{ env_var('{name}', '') }}}}" for name, option in variables.items()}
     assert entry["use_listings_cache"] is False  # a new partition is seen by the next run
     assert {settings_for(e).dbt_target for e in ENVIRONMENTS} <= set(profile["outputs"])

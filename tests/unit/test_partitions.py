@@ -1,22 +1,21 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
+from orchestration.platform.layout import dbt_external_location, partition_path, table_glob
 from orchestration.platform.partitions import (
     DAILY,
     MONTHLY,
     covering,
     days_in_window,
     event_time_flags,
-    partition_path,
     partitions_for,
-    table_glob,
 )
 
 
 def test_days_in_window_is_half_open():
-    start = datetime(2026, 1, 30, tzinfo=timezone.utc)
-    end = datetime(2026, 2, 2, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 30, tzinfo=UTC)
+    end = datetime(2026, 2, 2, tzinfo=UTC)
     assert list(days_in_window(start, end)) == [
         date(2026, 1, 30),
         date(2026, 1, 31),
@@ -31,7 +30,10 @@ def test_empty_window_has_no_day():
 def test_partition_window_to_dbt_event_time_flags():
     window = DAILY.time_window_for_partition_key("2026-02-28")
     assert event_time_flags(window.start, window.end) == [
-        "--event-time-start", "2026-02-28", "--event-time-end", "2026-03-01",
+        "--event-time-start",
+        "2026-02-28",
+        "--event-time-end",
+        "2026-03-01",
     ]
     month = MONTHLY.time_window_for_partition_key("2026-02-01")
     assert event_time_flags(month.start, month.end)[1::2] == ["2026-02-01", "2026-03-01"]
@@ -44,16 +46,18 @@ def test_a_grain_names_its_partitions_and_none_means_unpartitioned():
 
 
 def test_the_month_in_progress_is_a_partition():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    keys = MONTHLY.get_partition_keys(current_time=datetime(2026, 3, 15, tzinfo=timezone.utc))
+    keys = MONTHLY.get_partition_keys(current_time=datetime(2026, 3, 15, tzinfo=UTC))
     assert keys[-1] == "2026-03-01"
-    assert DAILY.get_partition_keys(current_time=datetime(2026, 3, 15, tzinfo=timezone.utc))[-1] == "2026-03-14"
+    assert DAILY.get_partition_keys(current_time=datetime(2026, 3, 15, tzinfo=UTC))[-1] == "2026-03-14"
 
 
 def test_covering_window():
     assert covering([(date(2026, 3, 1), date(2026, 3, 2)), (date(2026, 2, 27), date(2026, 2, 28))]) == (
-        date(2026, 2, 27), date(2026, 3, 2))
+        date(2026, 2, 27),
+        date(2026, 3, 2),
+    )
 
 
 def test_partition_path_is_hive_style_and_works_for_urls():
@@ -68,6 +72,9 @@ def test_partition_path_is_hive_style_and_works_for_urls():
 
 
 def test_table_glob_reads_only_published_files():
-    assert table_glob("/l", "denodo", "bv_commune") == (
-        "/l/denodo/bv_commune/partition_date=*/data.parquet"
-    )
+    assert table_glob("/l", "denodo", "bv_commune") == ("/l/denodo/bv_commune/partition_date=*/data.parquet")
+
+
+def test_dbt_sources_read_the_partitions_that_the_lake_writes():
+    rendered = dbt_external_location("sport").replace("{{ var('lake_root') }}", "/l").format(name="club")
+    assert rendered == f"read_parquet('{table_glob('/l', 'sport', 'club')}', hive_partitioning = true)"

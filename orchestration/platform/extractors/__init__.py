@@ -34,8 +34,16 @@ EXTRACTORS: Mapping[str, type[Extractor]] = {
 }
 
 __all__ = [
-    "BATCH_ROWS", "Described", "ExtractError", "Extractor", "ReadRequest", "Source", "Window",
-    "is_transient", "open_extractor", "with_retries",
+    "BATCH_ROWS",
+    "Described",
+    "ExtractError",
+    "Extractor",
+    "ReadRequest",
+    "Source",
+    "Window",
+    "is_transient",
+    "open_extractor",
+    "with_retries",
 ]
 
 

@@ -102,14 +102,24 @@ class ArrowExtractor(Extractor):
         with self.errors(f"reading {source_name(request.source)}"), self.read_plan(request.source) as plan:
             setup, ranges = plan
             try:
-                yield from prefetch(*(
-                    self.read_stream(
-                        select_sql(self.dialect, request.source, described.schema, request.window,
-                                   described.as_text, blocks, described.expressions),
-                        described.columns or described.schema, setup,
+                yield from prefetch(
+                    *(
+                        self.read_stream(
+                            select_sql(
+                                self.dialect,
+                                request.source,
+                                described.schema,
+                                request.window,
+                                described.as_text,
+                                blocks,
+                                described.expressions,
+                            ),
+                            described.columns or described.schema,
+                            setup,
+                        )
+                        for blocks in ranges
                     )
-                    for blocks in ranges
-                ))
+                )
             except (KeyboardInterrupt, SystemExit, GeneratorExit, Refusal):
                 raise
             except BaseException as error:  # connectorx reports a value it cannot decode as a panic
@@ -123,7 +133,10 @@ class ArrowExtractor(Extractor):
         import connectorx
 
         reader = connectorx.read_sql(
-            self._url(), sql, return_type="arrow_stream", batch_size=BATCH_ROWS,
+            self._url(),
+            sql,
+            return_type="arrow_stream",
+            batch_size=BATCH_ROWS,
             pre_execution_query=setup or None,
         )
         for batch in reader:
@@ -135,8 +148,15 @@ class ArrowExtractor(Extractor):
         import connectorx
 
         described = request.described
-        base = select_sql(self.dialect, request.source, described.schema, request.window,
-                          described.as_text, None, described.expressions)
+        base = select_sql(
+            self.dialect,
+            request.source,
+            described.schema,
+            request.window,
+            described.as_text,
+            None,
+            described.expressions,
+        )
         for column in described.columns:
             limit = column.rule.limit
             if limit is None or not limit.find or column.as_text:
@@ -144,8 +164,9 @@ class ArrowExtractor(Extractor):
             found = limit.find.replace("{c}", self.dialect.quote(column.name))
             sql = f"select 1 from ({base}) as {self.dialect.quote('d')} where {found} limit 1"
             try:
-                rows = connectorx.read_sql(self._url(), sql, return_type="arrow",
-                                           pre_execution_query=SESSION_SETUP.get(self.connection.type))
+                rows = connectorx.read_sql(
+                    self._url(), sql, return_type="arrow", pre_execution_query=SESSION_SETUP.get(self.connection.type)
+                )
             except Exception:
                 return  # the source is not answering: the reader's own error stands
             if rows.num_rows:
@@ -169,8 +190,13 @@ class ArrowExtractor(Extractor):
 
         c = self.credentials
         coordinator = psycopg.connect(
-            host=c.host, port=c.port, dbname=c.database, user=c.user, password=c.password,
-            connect_timeout=CONNECT_TIMEOUT_S, application_name="lakehouse-extract",
+            host=c.host,
+            port=c.port,
+            dbname=c.database,
+            user=c.user,
+            password=c.password,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            application_name="lakehouse-extract",
         )
         try:
             coordinator.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
@@ -191,8 +217,7 @@ class ArrowExtractor(Extractor):
                 yield setup, [None]
                 return
             yield (
-                [*setup, "begin isolation level repeatable read read only",
-                 f"set transaction snapshot '{snapshot}'"],
+                [*setup, "begin isolation level repeatable read read only", f"set transaction snapshot '{snapshot}'"],
                 block_ranges(blocks, count),
             )
         finally:
@@ -215,8 +240,13 @@ class ArrowExtractor(Extractor):
 
         c = self.credentials
         with psycopg.connect(
-            host=c.host, port=c.port, dbname=c.database, user=c.user, password=c.password,
-            connect_timeout=CONNECT_TIMEOUT_S, application_name="lakehouse-extract",
+            host=c.host,
+            port=c.port,
+            dbname=c.database,
+            user=c.user,
+            password=c.password,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            application_name="lakehouse-extract",
         ) as connection:
             description = connection.execute(sql).description
             types = connection.execute(
@@ -232,8 +262,13 @@ class ArrowExtractor(Extractor):
 
         c = self.credentials
         connection = pymysql.connect(
-            host=c.host, port=c.port, database=c.database, user=c.user,
-            password=c.password or "", connect_timeout=CONNECT_TIMEOUT_S, charset="utf8mb4",
+            host=c.host,
+            port=c.port,
+            database=c.database,
+            user=c.user,
+            password=c.password or "",
+            connect_timeout=CONNECT_TIMEOUT_S,
+            charset="utf8mb4",
         )
         try:
             with connection.cursor() as cursor:
@@ -241,9 +276,7 @@ class ArrowExtractor(Extractor):
                 fields = cursor._result.fields  # pymysql's field packets: type, length, flags, charset
         finally:
             connection.close()
-        return [
-            mysql_column(f.name, f.type_code, f.length, f.scale, f.flags, f.charsetnr) for f in fields
-        ]
+        return [mysql_column(f.name, f.type_code, f.length, f.scale, f.flags, f.charsetnr) for f in fields]
 
     def _describe_mssql(self, sql: str) -> list[Column]:
         import connectorx

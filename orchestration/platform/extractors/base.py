@@ -32,20 +32,35 @@ T = TypeVar("T")
 TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03", "53300"}
 TRANSIENT_MYSQL_CODES = {1040, 1053, 1205, 1213, 1927, 2003, 2006, 2013, 2055}
 TRANSIENT_WORDS = (
-    "terminating connection", "connection closed", "connection reset", "broken pipe",
-    "timed out", "timeout", "deadlock", "lost connection", "server has gone away",
-    "connection refused", "could not connect", "unexpected eof", "connection to server",
+    "terminating connection",
+    "connection closed",
+    "connection reset",
+    "broken pipe",
+    "timed out",
+    "timeout",
+    "deadlock",
+    "lost connection",
+    "server has gone away",
+    "connection refused",
+    "could not connect",
+    "unexpected eof",
+    "connection to server",
 )
 # what to fix, by the words of the driver's message
 HINTS = (
-    (("password", "access denied", "authentication"),
-     "check the user and the password held by the connection's `password_env` variable"),
-    (("does not exist", "doesn't exist", "unknown table", "invalid object name", "undefined"),
-     "check `table:`/`schema:`/`query:` of the entry and the `database:` of its connection"),
+    (
+        ("password", "access denied", "authentication"),
+        "check the user and the password held by the connection's `password_env` variable",
+    ),
+    (
+        ("does not exist", "doesn't exist", "unknown table", "invalid object name", "undefined"),
+        "check `table:`/`schema:`/`query:` of the entry and the `database:` of its connection",
+    ),
     (("permission denied", "command denied"), "grant the connection's user SELECT on the source"),
-    (("invalid byte sequence", "utf-8", "utf8", "character set", "encoding"),
-     "the source holds text that is not valid in its declared encoding; fix the data or "
-     "convert it in a `query:`"),
+    (
+        ("invalid byte sequence", "utf-8", "utf8", "character set", "encoding"),
+        "the source holds text that is not valid in its declared encoding; fix the data or convert it in a `query:`",
+    ),
 )
 
 

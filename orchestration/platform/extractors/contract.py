@@ -49,12 +49,24 @@ class Rule:
 
 
 ARROW_TYPES: Mapping[str, pa.DataType] = {
-    "bool": pa.bool_(), "int8": pa.int8(), "int16": pa.int16(), "int32": pa.int32(),
-    "int64": pa.int64(), "uint8": pa.uint8(), "uint16": pa.uint16(), "uint32": pa.uint32(),
-    "uint64": pa.uint64(), "float32": pa.float32(), "float64": pa.float64(),
-    "string": pa.string(), "binary": pa.binary(), "date32": pa.date32(),
-    "time64[us]": pa.time64("us"), "timestamp[us]": pa.timestamp("us"),
-    "timestamp[us, UTC]": pa.timestamp("us", tz="UTC"), "-": pa.null(),
+    "bool": pa.bool_(),
+    "int8": pa.int8(),
+    "int16": pa.int16(),
+    "int32": pa.int32(),
+    "int64": pa.int64(),
+    "uint8": pa.uint8(),
+    "uint16": pa.uint16(),
+    "uint32": pa.uint32(),
+    "uint64": pa.uint64(),
+    "float32": pa.float32(),
+    "float64": pa.float64(),
+    "string": pa.string(),
+    "binary": pa.binary(),
+    "date32": pa.date32(),
+    "time64[us]": pa.time64("us"),
+    "timestamp[us]": pa.timestamp("us"),
+    "timestamp[us, UTC]": pa.timestamp("us", tz="UTC"),
+    "-": pa.null(),
 }
 DECIMAL = "decimal128(p,s)"
 
@@ -85,8 +97,7 @@ NATIVE_DECIMAL_INTEGER_DIGITS = 18
 PG_TEXT_FIX = "cast it in a `query:` of the entry, e.g. `{c}::text`"
 PG_FINITE = Limit(
     "holds infinity, -infinity or a year after 262141, which connectorx cannot decode exactly",
-    "map it in a `query:` of the entry: `nullif({c}, 'infinity')` for NULL, or `{c}::text` to "
-    "keep the text",
+    "map it in a `query:` of the entry: `nullif({c}, 'infinity')` for NULL, or `{c}::text` to keep the text",
     find="not isfinite({c}) or extract(year from {c}) > 262141",
 )
 PG_NUMERIC_FINITE = Limit(
@@ -98,13 +109,10 @@ PYTHON_DATES = Limit(
     "holds infinity, a BC date or a year after 9999, which the Python driver cannot read",
     "map it in a `query:` of the entry: `cast({c} as varchar)` keeps the text",
 )
-PG_TIME = Limit(
-    "holds 24:00:00, which time64 cannot hold", "cast it in a `query:` of the entry: `{c}::text`"
-)
+PG_TIME = Limit("holds 24:00:00, which time64 cannot hold", "cast it in a `query:` of the entry: `{c}::text`")
 MYSQL_ZERO_DATE = Limit(
     "holds a zero date (0000-00-00) or a zero month or day, which is no date",
-    "map it in a `query:` of the entry: `nullif({c}, '0000-00-00')` for NULL, or "
-    "`cast({c} as char)` to keep the text",
+    "map it in a `query:` of the entry: `nullif({c}, '0000-00-00')` for NULL, or `cast({c} as char)` to keep the text",
     find="month({c}) = 0 or dayofmonth({c}) = 0",
 )
 MYSQL_ZERO_DATETIME = Limit(
@@ -124,7 +132,8 @@ BOOL_01 = Limit(
     bounds=(0, 1),
 )
 SQLITE_BOOL_01 = Limit(
-    "holds a value other than 0 and 1", "fix the value in the source, or declare the column INTEGER",
+    "holds a value other than 0 and 1",
+    "fix the value in the source, or declare the column INTEGER",
     bounds=(0, 1),
 )
 # SQL Server's default precision is 7 digits (100 ns): the text keeps them; a zero 7th digit is
@@ -138,7 +147,10 @@ SQLITE_VALUE = "fix the value in the source (SQLite stores any value in any colu
 
 
 PG_MONEY = Rule(
-    ("money",), "money", "-", Travel.REFUSED,
+    ("money",),
+    "money",
+    "-",
+    Travel.REFUSED,
     fix="cast it in a `query:` of the entry: `{c}::numeric(20,2)` (its text depends on lc_monetary)",
 )
 
@@ -164,10 +176,20 @@ POSTGRES_RULES = (
     Rule(("numeric:parsed",), "numeric(p,s), other p <= 38", DECIMAL, Travel.PARSED, PG_NUMERIC_FINITE),
     Rule(("numeric:text",), "numeric(p,s), p > 38; numeric", "string", Travel.TEXT),
     Rule(("date",), "date", "date32", Travel.NATIVE, Limit(**{**PG_FINITE.__dict__, "bounds": PG_DATE_BOUNDS})),
-    Rule(("timestamp",), "timestamp(p)", "timestamp[us]", Travel.NATIVE,
-         Limit(**{**PG_FINITE.__dict__, "bounds": PG_TIMESTAMP_BOUNDS})),
-    Rule(("timestamptz",), "timestamp(p) with time zone", "timestamp[us, UTC]", Travel.NATIVE,
-         Limit(**{**PG_FINITE.__dict__, "bounds": PG_TIMESTAMP_BOUNDS})),
+    Rule(
+        ("timestamp",),
+        "timestamp(p)",
+        "timestamp[us]",
+        Travel.NATIVE,
+        Limit(**{**PG_FINITE.__dict__, "bounds": PG_TIMESTAMP_BOUNDS}),
+    ),
+    Rule(
+        ("timestamptz",),
+        "timestamp(p) with time zone",
+        "timestamp[us, UTC]",
+        Travel.NATIVE,
+        Limit(**{**PG_FINITE.__dict__, "bounds": PG_TIMESTAMP_BOUNDS}),
+    ),
     Rule(("time",), "time(p)", "time64[us]", Travel.PARSED, PG_TIME),
     Rule(("json", "jsonb"), "json, jsonb", "string", Travel.TEXT),
     Rule(("array",), "arrays (text[], integer[], ...)", "string", Travel.TEXT),
@@ -187,18 +209,31 @@ POSTGRES_RULES = (
 
 DENODO_RULES = (
     *_pg_natives(),
-    Rule(("numeric:native", "numeric:parsed"), "numeric(p,s), p <= 38", DECIMAL, Travel.PARSED,
-         Limit(PG_NUMERIC_FINITE.cause,
-               "map it in a `query:` of the entry: `cast({c} as varchar)` keeps the text")),
+    Rule(
+        ("numeric:native", "numeric:parsed"),
+        "numeric(p,s), p <= 38",
+        DECIMAL,
+        Travel.PARSED,
+        Limit(PG_NUMERIC_FINITE.cause, "map it in a `query:` of the entry: `cast({c} as varchar)` keeps the text"),
+    ),
     Rule(("numeric:text",), "numeric(p,s), p > 38; numeric", "string", Travel.TEXT),
     Rule(("date",), "date", "date32", Travel.PARSED, PYTHON_DATES),
     Rule(("timestamp",), "timestamp", "timestamp[us]", Travel.PARSED, PYTHON_DATES),
     Rule(("timestamptz",), "timestamp with time zone", "timestamp[us, UTC]", Travel.PARSED, PYTHON_DATES),
-    Rule(("time",), "time", "time64[us]", Travel.PARSED,
-         Limit(PG_TIME.cause, "cast it in a `query:` of the entry: `cast({c} as varchar)`")),
-    Rule(("money",), "money", "-", Travel.REFUSED,
-         fix="cast it in a `query:` of the entry: `cast({c} as decimal(20,2))` (its text depends on "
-             "the locale)"),
+    Rule(
+        ("time",),
+        "time",
+        "time64[us]",
+        Travel.PARSED,
+        Limit(PG_TIME.cause, "cast it in a `query:` of the entry: `cast({c} as varchar)`"),
+    ),
+    Rule(
+        ("money",),
+        "money",
+        "-",
+        Travel.REFUSED,
+        fix="cast it in a `query:` of the entry: `cast({c} as decimal(20,2))` (its text depends on the locale)",
+    ),
     Rule(("other",), "any other type (json, arrays, uuid, interval, ...)", "string", Travel.TEXT),
 )
 
@@ -217,21 +252,40 @@ MYSQL_RULES = (
     Rule(("decimal:native",), "decimal(p,s), s <= 10 and p - s <= 18", DECIMAL, Travel.NATIVE),
     Rule(("decimal:parsed",), "decimal(p,s), other p <= 38", DECIMAL, Travel.PARSED),
     Rule(("decimal:text",), "decimal(p,s), p > 38", "string", Travel.TEXT),
-    Rule(("char", "varchar", "text", "enum", "set"),
-         "char, varchar, text (MariaDB json too), enum, set", "string", Travel.NATIVE),
+    Rule(
+        ("char", "varchar", "text", "enum", "set"),
+        "char, varchar, text (MariaDB json too), enum, set",
+        "string",
+        Travel.NATIVE,
+    ),
     Rule(("json",), "json (MySQL)", "string", Travel.TEXT),
     Rule(("binary", "varbinary", "blob"), "binary, varbinary, blob", "binary", Travel.NATIVE),
     Rule(("bit",), "bit(n)", "binary", Travel.NATIVE),  # big-endian bytes, as MySQL returns them
     Rule(("year",), "year", "int16", Travel.NATIVE),
     Rule(("date",), "date", "date32", Travel.NATIVE, MYSQL_ZERO_DATE),
     Rule(("datetime",), "datetime(p)", "timestamp[us]", Travel.NATIVE, MYSQL_ZERO_DATETIME),
-    Rule(("timestamp",), "timestamp(p) (UTC inside; the session is UTC)", "timestamp[us, UTC]",
-         Travel.NATIVE, MYSQL_ZERO_DATETIME),
+    Rule(
+        ("timestamp",),
+        "timestamp(p) (UTC inside; the session is UTC)",
+        "timestamp[us, UTC]",
+        Travel.NATIVE,
+        MYSQL_ZERO_DATETIME,
+    ),
     Rule(("time",), "time(p)", "time64[us]", Travel.NATIVE, MYSQL_TIME),
-    Rule(("geometry",), "geometry", "-", Travel.REFUSED,
-         fix="cast it in a `query:` of the entry: `st_astext({c})` (WKT) or `st_asbinary({c})`"),
-    Rule(("other",), "any other type", "-", Travel.REFUSED,
-         fix="cast it in a `query:` of the entry, e.g. `cast({c} as char)`"),
+    Rule(
+        ("geometry",),
+        "geometry",
+        "-",
+        Travel.REFUSED,
+        fix="cast it in a `query:` of the entry: `st_astext({c})` (WKT) or `st_asbinary({c})`",
+    ),
+    Rule(
+        ("other",),
+        "any other type",
+        "-",
+        Travel.REFUSED,
+        fix="cast it in a `query:` of the entry, e.g. `cast({c} as char)`",
+    ),
 )
 
 SQLITE_RULES = (
@@ -240,16 +294,37 @@ SQLITE_RULES = (
     Rule(("TEXT",), "TEXT", "string", Travel.NATIVE),
     Rule(("BLOB",), "BLOB", "binary", Travel.NATIVE),
     Rule(("BOOLEAN",), "BOOLEAN (0 or 1)", "bool", Travel.NATIVE, SQLITE_BOOL_01),
-    Rule(("NUMERIC(p,s)",), "NUMERIC(p,s), DECIMAL(p,s)", DECIMAL, Travel.PARSED,
-         Limit("holds a value with more digits than the declared type, or not a number", SQLITE_VALUE)),
-    Rule(("DATE",), "DATE (ISO text)", "date32", Travel.PARSED,
-         Limit("holds a value that is not an ISO date from 0001 to 9999", SQLITE_VALUE)),
-    Rule(("TIMESTAMP",), "TIMESTAMP (ISO text, no offset)", "timestamp[us]", Travel.PARSED,
-         Limit("holds a value that is not an ISO timestamp without offset", SQLITE_VALUE)),
-    Rule(("TIMESTAMPTZ",), "TIMESTAMPTZ (ISO text with offset)", "timestamp[us, UTC]", Travel.PARSED,
-         Limit("holds a value that is not an ISO timestamp with an offset", SQLITE_VALUE)),
-    Rule(("other",), "any other declared type", "-", Travel.REFUSED,
-         fix="declare the column with one of the types above"),
+    Rule(
+        ("NUMERIC(p,s)",),
+        "NUMERIC(p,s), DECIMAL(p,s)",
+        DECIMAL,
+        Travel.PARSED,
+        Limit("holds a value with more digits than the declared type, or not a number", SQLITE_VALUE),
+    ),
+    Rule(
+        ("DATE",),
+        "DATE (ISO text)",
+        "date32",
+        Travel.PARSED,
+        Limit("holds a value that is not an ISO date from 0001 to 9999", SQLITE_VALUE),
+    ),
+    Rule(
+        ("TIMESTAMP",),
+        "TIMESTAMP (ISO text, no offset)",
+        "timestamp[us]",
+        Travel.PARSED,
+        Limit("holds a value that is not an ISO timestamp without offset", SQLITE_VALUE),
+    ),
+    Rule(
+        ("TIMESTAMPTZ",),
+        "TIMESTAMPTZ (ISO text with offset)",
+        "timestamp[us, UTC]",
+        Travel.PARSED,
+        Limit("holds a value that is not an ISO timestamp with an offset", SQLITE_VALUE),
+    ),
+    Rule(
+        ("other",), "any other declared type", "-", Travel.REFUSED, fix="declare the column with one of the types above"
+    ),
 )
 
 MSSQL_RULES = (
@@ -262,25 +337,64 @@ MSSQL_RULES = (
     Rule(("float",), "float", "float64", Travel.NATIVE),
     Rule(("decimal:native",), "decimal(p,s), s <= 10 and p - s <= 18", DECIMAL, Travel.NATIVE),
     Rule(("decimal:parsed",), "decimal(p,s), other", DECIMAL, Travel.PARSED),
-    Rule(("char", "varchar", "nchar", "nvarchar", "text", "ntext"),
-         "char, varchar, nchar, nvarchar, text, ntext", "string", Travel.NATIVE),
+    Rule(
+        ("char", "varchar", "nchar", "nvarchar", "text", "ntext"),
+        "char, varchar, nchar, nvarchar, text, ntext",
+        "string",
+        Travel.NATIVE,
+    ),
     Rule(("uniqueidentifier", "xml"), "uniqueidentifier, xml", "string", Travel.TEXT),
     Rule(("binary", "varbinary", "image"), "binary, varbinary, image", "binary", Travel.NATIVE),
     Rule(("date",), "date", "date32", Travel.NATIVE),
-    Rule(("datetime", "smalldatetime", "datetime2"), "datetime, smalldatetime, datetime2(p), p <= 6",
-         "timestamp[us]", Travel.NATIVE),
+    Rule(
+        ("datetime", "smalldatetime", "datetime2"),
+        "datetime, smalldatetime, datetime2(p), p <= 6",
+        "timestamp[us]",
+        Travel.NATIVE,
+    ),
     Rule(("datetimeoffset",), "datetimeoffset(p), p <= 6", "timestamp[us, UTC]", Travel.NATIVE),
     Rule(("time",), "time(p), p <= 6", "time64[us]", Travel.NATIVE),
-    Rule(("datetime2(7)",), "datetime2(7)", "timestamp[us]", Travel.PARSED, SEVENTH_DIGIT,
-         text_sql="convert(varchar(27), {c}, 126)", trim=SEVENTH_ZERO),
-    Rule(("datetimeoffset(7)",), "datetimeoffset(7)", "timestamp[us, UTC]", Travel.PARSED, SEVENTH_DIGIT,
-         text_sql="convert(varchar(33), {c}, 126)", trim=SEVENTH_ZERO),
-    Rule(("time(7)",), "time(7)", "time64[us]", Travel.PARSED, SEVENTH_DIGIT,
-         text_sql="cast({c} as varchar(16))", trim=SEVENTH_ZERO),
-    Rule(("money", "smallmoney"), "money, smallmoney", "-", Travel.REFUSED,
-         fix="cast it in a `query:` of the entry: `cast({c} as decimal(19,4))`"),
-    Rule(("other",), "any other type (sql_variant, geography, hierarchyid, ...)", "-", Travel.REFUSED,
-         fix="cast it in a `query:` of the entry, e.g. `cast({c} as nvarchar(max))`"),
+    Rule(
+        ("datetime2(7)",),
+        "datetime2(7)",
+        "timestamp[us]",
+        Travel.PARSED,
+        SEVENTH_DIGIT,
+        text_sql="convert(varchar(27), {c}, 126)",
+        trim=SEVENTH_ZERO,
+    ),
+    Rule(
+        ("datetimeoffset(7)",),
+        "datetimeoffset(7)",
+        "timestamp[us, UTC]",
+        Travel.PARSED,
+        SEVENTH_DIGIT,
+        text_sql="convert(varchar(33), {c}, 126)",
+        trim=SEVENTH_ZERO,
+    ),
+    Rule(
+        ("time(7)",),
+        "time(7)",
+        "time64[us]",
+        Travel.PARSED,
+        SEVENTH_DIGIT,
+        text_sql="cast({c} as varchar(16))",
+        trim=SEVENTH_ZERO,
+    ),
+    Rule(
+        ("money", "smallmoney"),
+        "money, smallmoney",
+        "-",
+        Travel.REFUSED,
+        fix="cast it in a `query:` of the entry: `cast({c} as decimal(19,4))`",
+    ),
+    Rule(
+        ("other",),
+        "any other type (sql_variant, geography, hierarchyid, ...)",
+        "-",
+        Travel.REFUSED,
+        fix="cast it in a `query:` of the entry, e.g. `cast({c} as nvarchar(max))`",
+    ),
 )
 
 DB2_RULES = (
@@ -291,16 +405,30 @@ DB2_RULES = (
     Rule(("real",), "real", "float32", Travel.NATIVE),
     Rule(("double", "float"), "double", "float64", Travel.NATIVE),
     Rule(("decimal:native", "decimal:parsed"), "decimal(p,s)", DECIMAL, Travel.NATIVE),
-    Rule(("char", "varchar", "clob", "graphic", "vargraphic", "dbclob", "string"),
-         "char, varchar, clob, graphic, vargraphic, dbclob", "string", Travel.NATIVE),
+    Rule(
+        ("char", "varchar", "clob", "graphic", "vargraphic", "dbclob", "string"),
+        "char, varchar, clob, graphic, vargraphic, dbclob",
+        "string",
+        Travel.NATIVE,
+    ),
     Rule(("binary", "varbinary", "blob"), "binary, varbinary, blob", "binary", Travel.NATIVE),
     Rule(("date",), "date", "date32", Travel.NATIVE),
     Rule(("time",), "time", "time64[us]", Travel.NATIVE),
     Rule(("timestamp",), "timestamp(p), p <= 6", "timestamp[us]", Travel.NATIVE),
-    Rule(("timestamp(7+)",), "timestamp(p), p > 6", "-", Travel.REFUSED,
-         fix="cast it in a `query:` of the entry: `cast({c} as timestamp(6))` or `varchar({c})`"),
-    Rule(("other",), "any other type (decfloat, xml, ...)", "-", Travel.REFUSED,
-         fix="cast it in a `query:` of the entry, e.g. `varchar({c})`"),
+    Rule(
+        ("timestamp(7+)",),
+        "timestamp(p), p > 6",
+        "-",
+        Travel.REFUSED,
+        fix="cast it in a `query:` of the entry: `cast({c} as timestamp(6))` or `varchar({c})`",
+    ),
+    Rule(
+        ("other",),
+        "any other type (decfloat, xml, ...)",
+        "-",
+        Travel.REFUSED,
+        fix="cast it in a `query:` of the entry, e.g. `varchar({c})`",
+    ),
 )
 
 CONTRACT: Mapping[str, tuple[Rule, ...]] = {

@@ -14,7 +14,9 @@ from orchestration.platform.extractors.contract import CONTRACT, ENGINE_TITLES, 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "extraction.md"
 BEGIN, END = "<!-- type contract: begin (generated) -->", "<!-- type contract: end -->"
 TRAVEL_WORDS = {
-    Travel.NATIVE: "native", Travel.TEXT: "as text", Travel.PARSED: "as text, parsed back",
+    Travel.NATIVE: "native",
+    Travel.TEXT: "as text",
+    Travel.PARSED: "as text, parsed back",
     Travel.REFUSED: "refused",
 }
 
@@ -31,9 +33,13 @@ def render_contract() -> str:
         "`python -m orchestration.platform.extractors.contract_docs`; edit the code, not this table.",
     ]
     for engine, rules in CONTRACT.items():
-        lines += ["", f"**{ENGINE_TITLES[engine]}**", "",
-                  "| source type | Arrow / Parquet | travels | values it cannot hold, and the fix |",
-                  "|---|---|---|---|"]
+        lines += [
+            "",
+            f"**{ENGINE_TITLES[engine]}**",
+            "",
+            "| source type | Arrow / Parquet | travels | values it cannot hold, and the fix |",
+            "|---|---|---|---|",
+        ]
         for rule in rules:
             if rule.travel is Travel.REFUSED:
                 values = f"refused. Fix: {rule.fix}"

@@ -118,9 +118,7 @@ class RowsExtractor(Extractor):
         columns = request.described.columns
         key = list(request.primary_key)
         if not key:
-            raise ExtractError(
-                f"{self.where}: `primary_key:` is required to page through {self.connection.type}."
-            )
+            raise ExtractError(f"{self.where}: `primary_key:` is required to page through {self.connection.type}.")
         positions = [request.described.schema.names.index(k) for k in key]
         last = None
         while True:
@@ -162,8 +160,13 @@ class DenodoExtractor(RowsExtractor):
 
         c = self.credentials
         return psycopg.connect(
-            host=c.host, port=c.port, dbname=c.database, user=c.user, password=c.password,
-            connect_timeout=CONNECT_TIMEOUT_S, cursor_factory=psycopg.ClientCursor,
+            host=c.host,
+            port=c.port,
+            dbname=c.database,
+            user=c.user,
+            password=c.password,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            cursor_factory=psycopg.ClientCursor,
             autocommit=True,  # no transaction block around reads: Denodo does not need one
         )
 
@@ -171,11 +174,13 @@ class DenodoExtractor(RowsExtractor):
         options = self.connection.options
         if options.get("vql_context", True) is False:
             return sql
-        return sql + vql_context({
-            "querytimeout": str(options.get("query_timeout_ms", DENODO_QUERY_TIMEOUT_MS)),
-            "cache": "off",
-            "i18n": options.get("i18n", DENODO_I18N),
-        })
+        return sql + vql_context(
+            {
+                "querytimeout": str(options.get("query_timeout_ms", DENODO_QUERY_TIMEOUT_MS)),
+                "cache": "off",
+                "i18n": options.get("i18n", DENODO_I18N),
+            }
+        )
 
     def describe(self, source: Source) -> Described:
         with self.errors(f"describing {source_name(source)}"):
@@ -207,8 +212,7 @@ class Db2Extractor(RowsExtractor):
             raise ExtractError(f"{self.where}: the DB2 driver is not installed: `uv sync --extra db2`.") from None
         c = self.credentials
         dsn = (
-            f"DATABASE={c.database};HOSTNAME={c.host};PORT={c.port};PROTOCOL=TCPIP;"
-            f"UID={c.user};PWD={c.password or ''};"
+            f"DATABASE={c.database};HOSTNAME={c.host};PORT={c.port};PROTOCOL=TCPIP;UID={c.user};PWD={c.password or ''};"
         )
         return ibm_db_dbi.connect(dsn, "", "")
 
@@ -254,9 +258,7 @@ class SqliteExtractor(RowsExtractor):
         with self.errors(f"describing table {source.table!r}"):
             connection = self.connect()
             try:
-                columns = connection.execute(
-                    "select name, type from pragma_table_info(?)", (source.table,)
-                ).fetchall()
+                columns = connection.execute("select name, type from pragma_table_info(?)", (source.table,)).fetchall()
             finally:
                 connection.close()
             if not columns:

@@ -42,19 +42,35 @@ class Dialect:
 POSTGRES = Dialect("postgres", text_cast="{}::text")
 DENODO = Dialect("denodo", timestamptz_prefix="TIMESTAMPTZ ")
 MYSQL = Dialect(
-    "mysql", "`", "`", date_prefix="", timestamp_prefix="", timestamptz_prefix="",
-    utc_suffix="", text_cast="cast({} as char)",
+    "mysql",
+    "`",
+    "`",
+    date_prefix="",
+    timestamp_prefix="",
+    timestamptz_prefix="",
+    utc_suffix="",
+    text_cast="cast({} as char)",
 )
 MSSQL = Dialect(
-    "mssql", "[", "]", date_prefix="", timestamp_prefix="", timestamptz_prefix="",
-    timestamp_separator="T", text_cast="cast({} as nvarchar(max))",
+    "mssql",
+    "[",
+    "]",
+    date_prefix="",
+    timestamp_prefix="",
+    timestamptz_prefix="",
+    timestamp_separator="T",
+    text_cast="cast({} as nvarchar(max))",
     limit="offset 0 rows fetch next {} rows only",
 )
 DB2 = Dialect("db2", timestamptz_prefix="TIMESTAMP ", utc_suffix="", limit="fetch first {} rows only")
 SQLITE = Dialect("sqlite", date_prefix="", timestamp_prefix="", timestamptz_prefix="")
 
 DIALECTS: Mapping[str, Dialect] = {
-    "postgres": POSTGRES, "denodo": DENODO, "mysql": MYSQL, "mssql": MSSQL, "db2": DB2,
+    "postgres": POSTGRES,
+    "denodo": DENODO,
+    "mysql": MYSQL,
+    "mssql": MSSQL,
+    "db2": DB2,
     "sqlite": SQLITE,
 }
 
@@ -197,7 +213,6 @@ def keyset_parameters(last: Sequence[object]) -> list[object]:
 def vql_context(options: Mapping[str, str]) -> str:
     """Denodo's CONTEXT clause; values are quoted like VQL string literals."""
     pairs = ", ".join(
-        f"'{k.replace(chr(39), chr(39) * 2)}' = '{str(v).replace(chr(39), chr(39) * 2)}'"
-        for k, v in options.items()
+        f"'{k.replace(chr(39), chr(39) * 2)}' = '{str(v).replace(chr(39), chr(39) * 2)}'" for k, v in options.items()
     )
     return f" context ({pairs})"

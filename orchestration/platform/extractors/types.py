@@ -73,7 +73,8 @@ class Column:
         if limit is not None:
             return Refusal(self, limit.cause, limit.fix)
         return Refusal(
-            self, cause or f"holds a value that {self.arrow} cannot hold exactly",
+            self,
+            cause or f"holds a value that {self.arrow} cannot hold exactly",
             "cast it in a `query:` of the entry to a type of the contract (docs/extraction.md)",
         )
 
@@ -114,8 +115,15 @@ def postgres_key(typname: str, typtype: str, category: str) -> str:
 
 
 def postgres_column(
-    engine: str, name: str, oid: int, fmod: int, sql: str, typname: str, typtype: str = "b",
-    category: str = "", cast: str = "",
+    engine: str,
+    name: str,
+    oid: int,
+    fmod: int,
+    sql: str,
+    typname: str,
+    typtype: str = "b",
+    category: str = "",
+    cast: str = "",
 ) -> Column:
     """A column of PostgreSQL (`engine` "postgres") or Denodo's wire interface ("denodo")."""
     if typname == "numeric":
@@ -127,10 +135,19 @@ def postgres_column(
 
 # PostgreSQL's own names (format_type) of the types psycopg displays by their internal names
 POSTGRES_SQL_NAMES = {
-    "bool": "boolean", "int2": "smallint", "int4": "integer", "int8": "bigint", "float4": "real",
-    "float8": "double precision", "varchar": "character varying", "bpchar": "character",
-    "timestamp": "timestamp without time zone", "timestamptz": "timestamp with time zone",
-    "time": "time without time zone", "timetz": "time with time zone", "varbit": "bit varying",
+    "bool": "boolean",
+    "int2": "smallint",
+    "int4": "integer",
+    "int8": "bigint",
+    "float4": "real",
+    "float8": "double precision",
+    "varchar": "character varying",
+    "bpchar": "character",
+    "timestamp": "timestamp without time zone",
+    "timestamptz": "timestamp with time zone",
+    "time": "time without time zone",
+    "timetz": "time with time zone",
+    "varbit": "bit varying",
 }
 
 
@@ -150,8 +167,9 @@ def psycopg_column(engine: str, description) -> Column:
     info = types.get(description.type_code)
     fmod = description._fmod
     if info is None:
-        return column(engine, description.name, "other", f"type OID {description.type_code}",
-                      code=description.type_code)
+        return column(
+            engine, description.name, "other", f"type OID {description.type_code}", code=description.type_code
+        )
     if info.array_oid == description.type_code:
         sql = f"{postgres_sql_name(info.name)}[]"
         return column(engine, description.name, "array", sql, code=description.type_code)
@@ -165,9 +183,26 @@ MYSQL_BINARY_CHARSET = 63
 MYSQL_UNSIGNED, MYSQL_ENUM, MYSQL_SET = 32, 256, 2048
 MYSQL_INTEGERS = {1: "tinyint", 2: "smallint", 9: "mediumint", 3: "int", 8: "bigint"}
 MYSQL_NAMES = {
-    4: "float", 5: "double", 16: "bit", 13: "year", 10: "date", 14: "date", 12: "datetime",
-    7: "timestamp", 11: "time", 245: "json", 247: "enum", 248: "set", 255: "geometry",
-    15: "varchar", 253: "varchar", 254: "char", 249: "text", 250: "text", 251: "text", 252: "text",
+    4: "float",
+    5: "double",
+    16: "bit",
+    13: "year",
+    10: "date",
+    14: "date",
+    12: "datetime",
+    7: "timestamp",
+    11: "time",
+    245: "json",
+    247: "enum",
+    248: "set",
+    255: "geometry",
+    15: "varchar",
+    253: "varchar",
+    254: "char",
+    249: "text",
+    250: "text",
+    251: "text",
+    252: "text",
 }
 MYSQL_BINARY_NAMES = {"varchar": "varbinary", "char": "binary", "text": "blob"}
 

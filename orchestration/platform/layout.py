@@ -1,0 +1,44 @@
+"""The lake's path layout, in one place: where a table's partitions and the published gold live.
+
+    <lake root>/<system>/<table>/partition_date=<day>/data.parquet      landed tables (Hive partitions)
+    <lake root>/gold/<department>/<publication>/<model>.parquet         a department's published gold
+    <lake root>/gold/<department>/published.json                        the pointer to its current one
+
+The lake (lake.py), the publication (serving.py) and the dbt sources read paths from here; the
+dbt sources' `external_location` is rendered from the same rule (`dbt_external_location`), and
+`make lint` checks every `_<system>__sources.yml` against it (conventions.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+PARTITION_COLUMN = "partition_date"
+GOLD = "gold"
+POINTER = "published.json"  # a department's current publication
+
+
+def partition_path(lake_root: str, system: str, table: str, day: date) -> str:
+    """Where one day's partition of a table lives in the lake (a local path or a URL)."""
+    return f"{lake_root.rstrip('/')}/{system}/{table}/{PARTITION_COLUMN}={day.isoformat()}/data.parquet"
+
+
+def table_glob(lake_root: str, system: str, table: str) -> str:
+    """The glob that reads every published partition of a table, and nothing else."""
+    return f"{lake_root.rstrip('/')}/{system}/{table}/{PARTITION_COLUMN}=*/data.parquet"
+
+
+def dbt_external_location(system: str) -> str:
+    """The `external_location` of a dbt source of `system` (dbt-duckdb fills in `{name}`)."""
+    glob = table_glob("{{ var('lake_root') }}", system, "{name}")
+    return f"read_parquet('{glob}', hive_partitioning = true)"
+
+
+def gold_root(lake_root: str, department: str | None = None) -> str:
+    """Where the published gold tables are: `<lake>/gold/`, one folder per department."""
+    root = f"{lake_root.rstrip('/')}/{GOLD}"
+    return f"{root}/{department}" if department else root
+
+
+def gold_parquet_path(lake_root: str, department: str, publication: str, name: str) -> str:
+    return f"{gold_root(lake_root, department)}/{publication}/{name}.parquet"
