@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e
 ASSETS = "{ assetNodes { assetKey { path } dependencyKeys { path } repository { location { name } } } }"
 LOCATIONS = (
     "{ workspaceOrError { ... on Workspace { locationEntries { name "
-    "locationOrLoadError { __typename ... on PythonError { message } } } } } }"
+    "locationOrLoadError { __typename ... on PythonError { message causes { message } } } } } } }"
 )
 NOT_COPIED = {".venv", "data", ".dagster_home", "node_modules", ".git", "logs", "__pycache__"}
 BAD_YAML = """\
@@ -68,6 +68,8 @@ def add_broken_departments(project: Path) -> None:
     (locations / "syntaxe" / "definitions.py").write_text("def defs(:\n")
     sources = locations / "archives" / "defs" / "sources"
     shutil.copytree(locations / "enseignement", locations / "archives")
+    for path in (locations / "archives").rglob("*.*"):  # the same department, renamed
+        path.write_text(path.read_text().replace("enseignement", "archives"))
     sources.mkdir(parents=True)
     (sources / "defs.yaml").write_text(BAD_YAML)
     workspace = yaml.safe_load((project / "workspace.yaml").read_text())
@@ -127,6 +129,8 @@ def test_departments_load_as_code_locations_with_lineage_between_them(tmp_path: 
         stop_process_group(server)
 
     outcome = {e["name"]: e["locationOrLoadError"] for e in entries}
+    for error in outcome.values():  # the error and its causes, as the UI shows them
+        error["message"] = "\n".join([error.get("message", ""), *(c["message"] for c in error.get("causes") or [])])
     assert {name for name, o in outcome.items() if o["__typename"] == "RepositoryLocation"} == {
         "referentiel",
         "culture",
