@@ -8,7 +8,6 @@ writes the window's partitions and every earlier partition that the window's cha
 run lands a full copy under the day it was taken. The asset wraps `ingest`.
 """
 
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -266,7 +265,7 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
             window = context.partition_time_window
             start, end = window.start.date(), window.end.date()
         with lake_writer(settings.warehouse(spec.department), context.log):  # never while dbt reads the lake
-            report = ingest(spec, settings, lake, start, end, os.environ, context.log.info)
+            report = ingest(spec, settings, lake, start, end, settings.source_environ, context.log.info)
         if partitions_def is not None:
             # partitions outside the run's own (late rows, the lookback) are materialised too:
             # recorded, so that the layers downstream rebuild them

@@ -187,6 +187,9 @@ class Settings:
     serving: ServingConfig
     # the LAKEHOUSE_LAKE_* variables only, resolved when the lake is opened
     lake_environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # the variables that the connections name (`*_env` keys: hosts, users, passwords), read
+    # by the extractors: the only way source secrets reach an asset
+    source_environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def sample_dir(self) -> Path:
@@ -238,7 +241,14 @@ def settings_for(environment: str, data_dir: Path | None = None, environ: Mappin
             data_dir,
         ),
         lake_environ={k: v for k, v in environ.items() if k.startswith("LAKEHOUSE_LAKE_")},
+        source_environ=source_variables(SOURCE_CONNECTIONS[environment], environ),
     )
+
+
+def source_variables(connections: Mapping[str, Mapping[str, object]], environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables the connections of an environment name in their `*_env` keys, from `environ`."""
+    names = {str(value) for options in connections.values() for key, value in options.items() if key.endswith("_env")}
+    return {name: environ[name] for name in sorted(names) if name in environ}
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -67,3 +67,14 @@ def test_serving_defaults_under_the_data_directory_and_postgres_is_optional(tmp_
         "gld",
     )
     assert "s3cret" not in repr(serving)
+
+
+def test_source_secrets_reach_assets_through_the_settings_only(tmp_path):
+    settings = settings_for(
+        "prod",
+        data_dir=tmp_path,
+        environ={"LAKEHOUSE_SPORT_PASSWORD": "s3cret", "LAKEHOUSE_SPORT_HOST": "db", "HOME": "/root"},
+    )
+    assert settings.source_environ == {"LAKEHOUSE_SPORT_HOST": "db", "LAKEHOUSE_SPORT_PASSWORD": "s3cret"}
+    assert "s3cret" not in repr(settings)
+    assert settings_for("local", data_dir=tmp_path, environ={"LAKEHOUSE_SPORT_PASSWORD": "x"}).source_environ == {}
