@@ -4,18 +4,27 @@ A department (orchestration/locations/<department>/) is a folder of `defs.yaml` 
 naming one of these components and its attributes. Dagster validates the attributes against the
 component's schema when the code location loads (an unknown key, a missing field or a value of
 the wrong type is an error naming the file and line, shown in the UI); `make lint` checks the
-same files with exact lines. The docstrings below are the user documentation: Dagster shows them
-in the UI and `dg list components` prints them.
+same files with exact lines. The docstrings below are the user documentation: each asset's page
+in the UI names its component and what it does, and `python -m orchestration.platform.components`
+prints them with every field of their schema.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Literal
 
 import dagster as dg
 from pydantic import Field
 
 from orchestration.platform.registry import load_registry
+
+
+def documented(defs: dg.Definitions, component: type) -> dg.Definitions:
+    """`defs` with each asset naming, in its metadata, the component that made it and what it does
+    (the first line of its docstring): a data steward sees it on the asset's page."""
+    summary = f"{component.__name__}: {inspect.cleandoc(component.__doc__ or '').splitlines()[0]}"
+    return defs.map_asset_specs(func=lambda spec: spec.merge_attributes(metadata={"component": summary}))
 
 
 class SourceTable(dg.Model):
@@ -87,7 +96,7 @@ class SourceSystems(dg.Component, dg.Model, dg.Resolvable):
 
         # the schema above validated the shape; the registry adds the rules between keys and
         # the exact line of each entry for messages
-        return build_ingestion_defs(load_registry(context.path / "defs.yaml"))
+        return documented(build_ingestion_defs(load_registry(context.path / "defs.yaml")), SourceSystems)
 
 
 class DbtModels(dg.Component, dg.Model, dg.Resolvable):
@@ -106,7 +115,7 @@ class DbtModels(dg.Component, dg.Model, dg.Resolvable):
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:  # noqa: ARG002
         from orchestration.platform.transform import build_transform_defs, load_manifest
 
-        return build_transform_defs(load_manifest(), self.department)
+        return documented(build_transform_defs(load_manifest(), self.department), DbtModels)
 
 
 class Publication(dg.Component, dg.Model, dg.Resolvable):
@@ -124,4 +133,24 @@ class Publication(dg.Component, dg.Model, dg.Resolvable):
         from orchestration.platform.publish import build_publish_defs
         from orchestration.platform.transform import load_manifest
 
-        return build_publish_defs(load_manifest(), self.department)
+        return documented(build_publish_defs(load_manifest(), self.department), Publication)
+
+
+def describe(component: type[dg.Model]) -> str:
+    """A component's documentation: its docstring, then each field of its schema."""
+    lines = [f"## {component.__name__}", "", inspect.cleandoc(component.__doc__ or ""), ""]
+    models = [component, *(m for m in (SourceSystem, SourceTable) if component is SourceSystems)]
+    for model in models:
+        lines.append(f"{model.__name__} fields:")
+        for name, field in model.model_fields.items():
+            required = (
+                "required" if field.is_required() else f"default {field.get_default(call_default_factory=True)!r}"
+            )
+            lines.append(f"  {field.alias or name:<15} {field.description or ''} ({required})")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m orchestration.platform.components: the components' docs
+    for component in (SourceSystems, DbtModels, Publication):
+        print(describe(component))
