@@ -25,16 +25,16 @@ from tests.gold import gold_tables, warehouses
 pytestmark = pytest.mark.e2e
 LAST_DAY = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
 SAMPLE = SampleSpec(scale=0.3)
-# the tables a window builds: partitioned facts, current states, monthly gold
+# The partition model is the platform's, the same in every department: it is tested on culture
+# (daily facts with late rows, monthly gold, current states) and the reference data it reads.
+DEPARTMENTS = ["referentiel", "culture"]
+# the tables a window builds: partitioned facts, current states, monthly gold, reference data
 WAREHOUSE_TABLES = (
     "int.int_culture__demandes",
     "int.int_culture__paiements",
-    "int.int_sport__affiliations",
     "int.int_culture__operateurs",
-    "int.int_enseignement__ecoles",
+    "int.int_territoire__communes",
     "gld.gld_culture__subventions_mensuelles",
-    "gld.gld_enseignement__ecoles_ouvertes",
-    "gld.gld_sport__affiliations",
     "gld.gld_culture__operateurs_par_commune",
 )
 
@@ -62,7 +62,9 @@ def full_history(tmp_path_factory):
     """One run over the sample's whole history: what every other sequence must give."""
     settings = settings_for("local", data_dir=tmp_path_factory.mktemp("full"))
     generate(settings.sample_dir, SAMPLE)
-    outcome = run_window(settings, SAMPLE_START, LAST_DAY, instance=dg.DagsterInstance.ephemeral())
+    outcome = run_window(
+        settings, SAMPLE_START, LAST_DAY, instance=dg.DagsterInstance.ephemeral(), departments=DEPARTMENTS
+    )
     assert outcome.success and outcome.stages == ["daily", "monthly"]
     return settings
 
@@ -73,12 +75,12 @@ def test_windows_in_any_order_give_the_tables_of_one_run_and_an_old_window_rolls
     instance = dg.DagsterInstance.ephemeral()
     # January first: payments paid in late January and recorded in February come with the next
     # window, into January's partitions, and January's gold is rebuilt with them
-    assert run_window(settings, SAMPLE_START, date(2026, 1, 31), instance=instance).success
-    assert run_window(settings, date(2026, 2, 1), LAST_DAY, instance=instance).success
+    assert run_window(settings, SAMPLE_START, date(2026, 1, 31), instance=instance, departments=DEPARTMENTS).success
+    assert run_window(settings, date(2026, 2, 1), LAST_DAY, instance=instance, departments=DEPARTMENTS).success
     before = published(settings)
     assert {as_of for as_of, _ in before.values()} >= {LAST_DAY}
 
-    old = run_window(settings, date(2026, 1, 10), date(2026, 1, 12), instance=instance)
+    old = run_window(settings, date(2026, 1, 10), date(2026, 1, 12), instance=instance, departments=DEPARTMENTS)
     assert old.success
     # the monthly stage of an old window builds January only, and says so
     monthly = old.results[-1]
@@ -97,7 +99,7 @@ def landed_until_20_february(tmp_path_factory):
     settings = settings_for("local", data_dir=tmp_path_factory.mktemp("landed"))
     paths = generate(settings.sample_dir, SAMPLE)
     instance = dg.DagsterInstance.ephemeral()
-    assert run_window(settings, SAMPLE_START, date(2026, 2, 20), instance=instance).success
+    assert run_window(settings, SAMPLE_START, date(2026, 2, 20), instance=instance, departments=DEPARTMENTS).success
     return settings, paths["subventions"], instance
 
 
@@ -146,7 +148,7 @@ def test_rows_inserted_or_updated_inside_the_lookback_reach_gold_with_the_next_d
     connection.close()
     assert submitted < "2026-02-10"
 
-    next_day = run_window(settings, date(2026, 2, 21), date(2026, 2, 21), instance=instance)
+    next_day = run_window(settings, date(2026, 2, 21), date(2026, 2, 21), instance=instance, departments=DEPARTMENTS)
     assert next_day.success
     assert gold_february_paid(settings.serving.path) == february_paid(source, "2026-02-21")
     # the partitions of the 5th and the 10th were rewritten and recorded as materialised, down
@@ -178,7 +180,9 @@ def test_a_publication_takes_from_the_warehouse_only_what_its_run_built(landed_u
             "update gld.gld_culture__subventions_mensuelles set requested_amount = requested_amount + 1 "
             "where month = '2026-01-01'"
         )
-    assert run_window(settings, date(2026, 2, 21), date(2026, 2, 21), instance=instance).success
+    assert run_window(
+        settings, date(2026, 2, 21), date(2026, 2, 21), instance=instance, departments=DEPARTMENTS
+    ).success
     rows = published(settings)["gld_culture__subventions_mensuelles"][1]
     assert [r for r in rows if r[0] == date(2026, 1, 1)] == [r for r in january if r[0] == date(2026, 1, 1)]
 
@@ -208,8 +212,10 @@ def test_in_production_a_daily_run_is_followed_by_the_months_it_touched(landed_u
             (request,),
         )
     connection.close()
-    definitions = build_definitions(settings)
-    daily = definitions.resolve_job_def("daily").execute_in_process(partition_key="2026-02-21", instance=instance)
+    definitions = build_definitions(settings, DEPARTMENTS)
+    daily = definitions.resolve_job_def("daily").execute_in_process(
+        partition_key="2026-02-21", instance=instance, departments=DEPARTMENTS
+    )
     assert daily.success
     sensor = definitions.get_repository_def().get_sensor_def("next_stage_sensor")
     context = dg.build_run_status_sensor_context(

@@ -16,6 +16,8 @@ from orchestration.platform.settings import PROJECT_ROOT, settings_for
 from tests.gold import gold_tables
 
 pytestmark = pytest.mark.e2e
+# the platform's partition logic, on the department that has daily and monthly models
+DEPARTMENTS = ["referentiel", "culture"]
 FIRST = SAMPLE_START
 
 
@@ -35,13 +37,30 @@ def test_four_partitions_in_parallel_never_fail_on_the_warehouse_lock(tmp_path: 
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     days = [FIRST + timedelta(days=i) for i in range(4)]
+    # the culture department's builds (and the reference's): what is shared is its warehouse
     # land the four days first, so that no run's dbt build depends on another run's extraction
     settings = settings_for("local", data_dir=data_dir)
-    landed = run_window(settings, days[0], days[-1], instance=dg.DagsterInstance.ephemeral(), select="key:raw/*/*")
+    landed = run_window(
+        settings,
+        days[0],
+        days[-1],
+        instance=dg.DagsterInstance.ephemeral(),
+        select="key:raw/*/*",
+        departments=DEPARTMENTS,
+    )
     assert landed.success
     runs = [
         subprocess.Popen(
-            [sys.executable, "-m", "orchestration.platform.cli", "run", "--from", day.isoformat()],
+            [
+                sys.executable,
+                "-m",
+                "orchestration.platform.cli",
+                "run",
+                "--from",
+                day.isoformat(),
+                "--location",
+                ",".join(DEPARTMENTS),
+            ],
             cwd=PROJECT_ROOT,
             # a Dagster home each: what is shared, and tested, is the DuckDB warehouse
             env={**env, "DAGSTER_HOME": str(dagster_home(tmp_path, day))},
@@ -66,10 +85,10 @@ def test_backfill_in_one_run_equals_partitions_one_by_one(tmp_path: Path):
     for settings in (one_run, by_partition):
         generate(settings.sample_dir, SampleSpec(scale=0.3))
 
-    assert run_window(one_run, FIRST, last, instance=instance).success
+    assert run_window(one_run, FIRST, last, instance=instance, departments=DEPARTMENTS).success
     day = FIRST
     while day <= last:
-        assert run_window(by_partition, day, day, instance=instance).success
+        assert run_window(by_partition, day, day, instance=instance, departments=DEPARTMENTS).success
         day += timedelta(days=1)
 
     expected = gold_tables(one_run)

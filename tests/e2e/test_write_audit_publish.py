@@ -14,6 +14,8 @@ from orchestration.platform.settings import settings_for
 from tests.gold import read_gold
 
 pytestmark = pytest.mark.e2e
+# the reference data (whose key test fails) and a department that reads it
+DEPARTMENTS = ["referentiel", "culture"]
 DAY = date(2026, 1, 6)
 
 
@@ -29,7 +31,7 @@ def test_failing_key_test_fails_the_run_and_dashboards_keep_the_previous_gold(tm
     settings = settings_for("local", data_dir=tmp_path / "data")
     paths = generate(settings.sample_dir, SampleSpec(scale=0.3))
     instance = dg.DagsterInstance.ephemeral()
-    assert run_window(settings, SAMPLE_START, DAY, instance=instance).success
+    assert run_window(settings, SAMPLE_START, DAY, instance=instance, departments=DEPARTMENTS).success
     serving_file = settings.serving.path
     before = served(serving_file)
     assert before and all(before.values())
@@ -38,7 +40,7 @@ def test_failing_key_test_fails_the_run_and_dashboards_keep_the_previous_gold(tm
     with sqlite3.connect(paths["denodo"]) as connection:
         connection.execute("insert into bv_commune select * from bv_commune limit 1")
     connection.close()
-    result = run_window(settings, DAY, DAY, instance=instance)
+    result = run_window(settings, DAY, DAY, instance=instance, departments=DEPARTMENTS)
 
     assert not result.success, "a failing key test must fail the run, not skip steps quietly"
     failed_checks = [
