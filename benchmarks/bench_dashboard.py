@@ -6,6 +6,7 @@ answers the page REPEATS times per contender, each time as the dashboard does: o
 query of the page with its default filters, close. Prints medians and the ratio.
 """
 
+import json
 import os
 import statistics
 import tempfile
@@ -20,7 +21,7 @@ from dashboard import data
 from dashboard.views import sport_affiliations as page
 from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
 from orchestration.platform.cli import run_window
-from orchestration.platform.layout import gold_parquet_path
+from orchestration.platform.layout import POINTER, gold_parquet_path, gold_root
 from orchestration.platform.serving import connect_read_only
 from orchestration.platform.settings import settings_for
 
@@ -28,12 +29,11 @@ SCALE = float(os.environ.get("BENCH_DASHBOARD_SCALE", "10"))
 REPEATS = 30
 
 
-def connect_parquet(lake_root: str) -> duckdb.DuckDBPyConnection:
+def connect_parquet(lake_root: str, publication: str) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
     connection.execute(f"create schema {data.SCHEMA}")
-    connection.execute(
-        f"create view {page.RELATION} as from read_parquet('{gold_parquet_path(lake_root, page.TABLE)}')"
-    )
+    path = gold_parquet_path(lake_root, "sport", publication, page.TABLE)
+    connection.execute(f"create view {page.RELATION} as from read_parquet('{path}')")
     return connection
 
 
@@ -57,9 +57,10 @@ def main() -> None:
         with connect_read_only(serving) as connection:
             rows = data.column(connection, f"select count(*) from {page.RELATION}")[0]
         print(f"scale {SCALE}: pipeline {time.monotonic() - started:.0f} s; {page.TABLE}: {rows} rows")
+        pointer = json.loads((Path(gold_root(settings.lake_root, "sport")) / POINTER).read_text())
         contenders = {
             "serving file (chosen)": lambda: connect_read_only(serving),
-            "lake gold Parquet": lambda: connect_parquet(settings.lake_root),
+            "lake gold Parquet": lambda: connect_parquet(settings.lake_root, pointer["publication"]),
         }
         medians = {}
         for name, connect in contenders.items():
