@@ -55,8 +55,8 @@ $(DAGSTER_HOME)/dagster.yaml:
 	@mkdir -p $(DAGSTER_HOME)
 	@printf 'telemetry:\n  enabled: false\n' > $@
 
-test: manifest ## the whole test suite (unit, integration, end to end)
-	$(RUN) pytest
+test: manifest ## the whole test suite (unit, integration, end to end), on two workers
+	$(RUN) pytest -n 2 --dist loadfile
 
 test-fast: manifest ## the fast tier for the edit-test loop: unit, definitions, conventions (< 1 min)
 	$(RUN) pytest tests/unit tests/test_definitions.py tests/test_definitions_snapshot.py tests/test_conventions.py

@@ -24,13 +24,14 @@ def read_gold(connection: duckdb.DuckDBPyConnection) -> dict[str, list]:
 
 @contextmanager
 def warehouses(settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Every department's warehouse, attached read-only, its relations also as <schema>.<name>."""
+    """Every department's warehouse, attached read-only, its tables also as <schema>.<name>
+    (views over the lake are left out: they would need the lake's filesystem)."""
     with duckdb.connect() as connection:
         for path in sorted(Path(settings.warehouse_dir).glob("*.duckdb")):
             connection.execute(f"attach '{path}' as \"{path.stem}\" (read_only)")
         relations = connection.execute(
             "select table_catalog, table_schema, table_name from information_schema.tables "
-            "where table_catalog not in ('memory', 'system', 'temp')"
+            "where table_catalog not in ('memory', 'system', 'temp') and table_type = 'BASE TABLE'"
         ).fetchall()
         for catalog, schema, name in relations:
             connection.execute(f'create schema if not exists memory."{schema}"')

@@ -115,7 +115,7 @@ class DbtModels(dg.Component, dg.Model, dg.Resolvable):
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:  # noqa: ARG002
         from orchestration.platform.transform import build_transform_defs, load_manifest
 
-        return documented(build_transform_defs(load_manifest(), self.department), DbtModels)
+        return documented(build_transform_defs(load_manifest(), (self.department,)), DbtModels)
 
 
 class Publication(dg.Component, dg.Model, dg.Resolvable):

@@ -10,8 +10,8 @@ before it looks at any schema:
   `warehouses.json` in its own target folder: its department's file read-write and the files of
   the departments it reads read-only, matching the file locks it holds. The list is not a dbt
   var, so every department's build shares one parse of the project;
-* a `dbt` command typed by hand (no list) attaches every warehouse file read-write, for
-  a developer working alone on their copy.
+* a `dbt` command typed by hand (no list: `dbt build --profiles-dir dbt --vars ...`) attaches
+  every department's file read-write (created when new), for a developer alone on their copy.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 ATTACHMENTS = "warehouses.json"
+LOCATIONS = Path(__file__).resolve().parents[1] / "locations"  # one folder per department
 
 
 def attachments_file(target_path: Path) -> Path:
@@ -56,9 +57,10 @@ class Plugin(BasePlugin):
         if listed is not None and listed.exists():
             entries = json.loads(listed.read_text())
         else:
+            self.warehouse_dir.mkdir(parents=True, exist_ok=True)
             entries = [
-                {"name": p.stem, "path": str(p), "read_only": False}
-                for p in sorted(self.warehouse_dir.glob("*.duckdb"))
+                {"name": p.parent.name, "path": str(self.warehouse_dir / f"{p.parent.name}.duckdb"), "read_only": False}
+                for p in sorted(LOCATIONS.glob("*/definitions.py"))
             ]
         for entry in entries:
             conn.execute(attach_sql(entry["name"], entry["path"], entry["read_only"]))

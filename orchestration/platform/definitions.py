@@ -24,11 +24,12 @@ from datetime import date, timedelta
 
 import dagster as dg
 
+from orchestration.platform.components import DbtModels, documented
 from orchestration.platform.partitions import DAILY
 from orchestration.platform.registry import LOCATIONS_DIR
 from orchestration.platform.settings import PROJECT_ROOT, Settings
 from orchestration.platform.stages import Stage, plan_stages, rewritten_windows, stage_range
-from orchestration.platform.transform import dbt_resource
+from orchestration.platform.transform import STEPS, build_transform_defs, dbt_resource, load_manifest, step_name
 
 FRESHNESS_DEADLINE_CRON = "0 7 * * *"  # the previous day's data must be there by 07:00
 TIMEZONE = "Europe/Brussels"
@@ -53,9 +54,14 @@ def build_definitions(
 ) -> dg.Definitions:
     """The assets of `departments` (default: all), and one job per stage of the assets
     `select`ed (Dagster's selection syntax; default: all of them)."""
+    chosen = tuple(sorted(departments or all_departments()))
     # the components' assets, gathered (Definitions built from component trees do not merge)
-    built = [department_components(d) for d in departments or all_departments()]
-    assets = dg.with_source_code_references([a for defs in built for a in defs.assets or []])
+    assets = [a for defs in map(department_components, chosen) for a in defs.assets or []]
+    if len(chosen) > 1:  # in one process, their dbt models build together: one dbt build per grain
+        per_department = {step_name((d,), g) for g in STEPS for d in chosen}
+        assets = [a for a in assets if getattr(a, "node_def", None) is None or a.node_def.name not in per_department]
+        assets += documented(build_transform_defs(load_manifest(), chosen), DbtModels).assets
+    assets = dg.with_source_code_references(assets)
     resources = {
         # opened per step, before it reads anything: a wrong credential fails here, clearly
         "lake": dg.ResourceDefinition(resource_fn=lambda _: settings.open_lake()),

@@ -213,9 +213,7 @@ def test_in_production_a_daily_run_is_followed_by_the_months_it_touched(landed_u
         )
     connection.close()
     definitions = build_definitions(settings, DEPARTMENTS)
-    daily = definitions.resolve_job_def("daily").execute_in_process(
-        partition_key="2026-02-21", instance=instance, departments=DEPARTMENTS
-    )
+    daily = definitions.resolve_job_def("daily").execute_in_process(partition_key="2026-02-21", instance=instance)
     assert daily.success
     sensor = definitions.get_repository_def().get_sensor_def("next_stage_sensor")
     context = dg.build_run_status_sensor_context(

@@ -1,6 +1,7 @@
 """Real PostgreSQL and MariaDB databases for the extraction tests, each created with a unique
 name for one test and dropped after it (the servers are left as they were found)."""
 
+import textwrap
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.platform.connections import parse_connections
+from orchestration.platform.registry import SOURCES_COMPONENT
 from orchestration.platform.settings import Settings
 from tests.services import port_open, require_service
 
@@ -76,8 +78,9 @@ def registry(tmp_path: Path):
     """Write a registry YAML (the text an analyst adds) and return its path."""
 
     def write(text: str) -> Path:
+        """`text` (a `systems:` mapping) as a department's SourceSystems file."""
         path = tmp_path / "registry.yml"
-        path.write_text(text)
+        path.write_text(f"type: {SOURCES_COMPONENT}\nattributes:\n" + textwrap.indent(text, "  "))
         return path
 
     return write

@@ -56,7 +56,7 @@ def connection_block(engine: str, database: str, **extra) -> dict:
 
 def materialize(registry_path, settings, day=DAY):
     lake = Lake(settings.lake_root)
-    assets = list(build_ingestion_defs(registry_path).assets)
+    assets = list(build_ingestion_defs(load_registry(registry_path)).assets)
     partitioned = any(getattr(a, "partitions_def", None) for a in assets)  # snapshots are not
     result = dg.materialize(
         assets,
