@@ -1,6 +1,7 @@
 """Extraction from the real PostgreSQL and MariaDB servers, declared in YAML only, and every
 bad input of issue 4. Denodo's wire path is exercised against PostgreSQL (CONTEXT off)."""
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -279,28 +280,25 @@ def test_secret_never_appears_in_errors_logs_or_metadata(
 ):
     role, secret = secret_role
     block = connection_block("postgres", pg_database, user=role, password_env="CRM_PASSWORD")
-    settings = with_connections(local_settings, block)
+    # the secret reaches the asset the one way settings do: the settings resource
+    settings = dataclasses.replace(with_connections(local_settings, block), source_environ={"CRM_PASSWORD": secret})
     path = registry(REGISTRY.format(connection="src"))
-    os.environ["CRM_PASSWORD"] = secret
-    try:
-        result, lake = materialize(path, settings)
-        assert result.success
-        events = " ".join(str(e) for e in result.all_events)
-        spec = load_registry(path)[0]
-        wrong = {"CRM_PASSWORD": secret + "-wrong"}
-        with pytest.raises(ExtractError) as failure:
-            # wrong password is refused only where the server checks passwords; the missing
-            # table below fails for sure, with the password in the URL of both drivers
-            ingest(
-                spec.__class__(**{**spec.__dict__, "source_table": "nope"}),
-                settings,
-                lake,
-                DAY,
-                DAY,
-                wrong,
-            )
-    finally:
-        del os.environ["CRM_PASSWORD"]
+    result, lake = materialize(path, settings)
+    assert result.success
+    events = " ".join(str(e) for e in result.all_events)
+    spec = load_registry(path)[0]
+    wrong = {"CRM_PASSWORD": secret + "-wrong"}
+    with pytest.raises(ExtractError) as failure:
+        # wrong password is refused only where the server checks passwords; the missing
+        # table below fails for sure, with the password in the URL of both drivers
+        ingest(
+            spec.__class__(**{**spec.__dict__, "source_table": "nope"}),
+            settings,
+            lake,
+            DAY,
+            DAY,
+            wrong,
+        )
     assert "does not exist" in str(failure.value) and "source_table" not in str(failure.value)
     captured = capfd.readouterr()
     for text in (events, str(failure.value), repr(failure.value), captured.out, captured.err, caplog.text):
