@@ -114,12 +114,9 @@ def extension_read(connection_string: str, url: str) -> dict | str:
 
 
 def dbt_build_seconds(settings, environ: dict[str, str]) -> float:
-    variables = {
-        "lake_root": settings.lake_root,
-        "warehouse_dir": str(settings.warehouse_dir),
-        "window_start": SAMPLE_START.isoformat(),
-        "window_end": (SAMPLE_START + timedelta(days=SAMPLE_DAYS)).isoformat(),
-    }
+    from orchestration.platform.partitions import event_time_flags
+    from orchestration.platform.transform import dbt_vars
+
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     command = [
         str(Path(sys.executable).parent / "dbt"),
@@ -134,7 +131,8 @@ def dbt_build_seconds(settings, environ: dict[str, str]) -> float:
         "--target-path",
         str(settings.data_dir / "target"),
         "--vars",
-        json.dumps(variables),
+        json.dumps(dbt_vars(settings)),
+        *event_time_flags(SAMPLE_START, SAMPLE_START + timedelta(days=SAMPLE_DAYS)),
     ]
     started = time.perf_counter()
     subprocess.run(command, check=True, env={**os.environ, **environ}, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)

@@ -5,18 +5,11 @@
 
 import os
 import signal
-import socket
 import subprocess
 
 import pytest
 
-
-def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+from orchestration.demo.azurite import port_open  # noqa: F401 (the tests' one probe of a port)
 
 
 def require_service(name: str, available: bool, how_to_start: str) -> None:

@@ -150,12 +150,11 @@ def build_dbt_assets(manifest: dict, departments: tuple[str, ...], grain: str | 
     """The dbt models of one grain of `departments` as one multi-asset, built by one `dbt build` per run."""
     partitions_def = partitions_for(grain)
     owned = department_nodes(manifest, departments)
-    relations = {
-        department: {
-            k: v for k, v in table_relations(manifest).items() if owned.get(k, {}).get("database") == department
-        }
-        for department in departments
-    }
+    # the relations to count after a build, per warehouse file
+    relations: dict[str, dict[str, str]] = {department: {} for department in departments}
+    for unique_id, relation in table_relations(manifest).items():
+        if unique_id in owned:
+            relations[owned[unique_id]["database"]][unique_id] = relation
     upstream = upstream_departments(manifest, departments, grain)
     others = [g for g in GRAINS if g != grain]
     mine = [f"config.database:{department}" for department in departments]
