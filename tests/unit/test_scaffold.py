@@ -134,3 +134,65 @@ def test_scaffold_refuses_to_overwrite(tmp_path: Path):
     (folder / "stg_sport__licence.sql").write_text("select 1")
     with pytest.raises(ScaffoldError, match="already exists"):
         scaffold(SPEC, SCHEMA, tmp_path)
+
+
+# --- a new department ---
+
+
+def project_copy(tmp_path: Path) -> Path:
+    """The files `make location` edits, copied (workspace.yaml, dbt_project.yml, the locations)."""
+    import shutil
+
+    for name in ("workspace.yaml", "dbt_project.yml"):
+        shutil.copy(PROJECT_ROOT / name, tmp_path / name)
+    shutil.copytree(PROJECT_ROOT / "orchestration" / "locations", tmp_path / "orchestration" / "locations")
+    return tmp_path
+
+
+def test_a_new_department_gets_its_folder_workspace_entry_and_dbt_folders(tmp_path):
+    from orchestration.platform.scaffold import scaffold_location
+
+    project = project_copy(tmp_path)
+    before = (project / "dbt_project.yml").read_text()
+    scaffold_location(project, "jeunesse", "j@example.be", "Youth.")
+    assert (
+        (project / "orchestration/locations/jeunesse/defs/models/defs.yaml")
+        .read_text()
+        .endswith("department: jeunesse\n")
+    )
+    workspace = yaml.safe_load((project / "workspace.yaml").read_text())
+    assert workspace["load_from"][-1]["python_module"]["location_name"] == "jeunesse"
+    models = yaml.safe_load((project / "dbt_project.yml").read_text())["models"]["lakehouse"]
+    for layer in ("int", "gld"):
+        assert models[layer]["jeunesse"] == {"+database": "jeunesse", "+meta": {"owner": "j@example.be"}}
+    # the comments of dbt_project.yml stay where they were
+    after = (project / "dbt_project.yml").read_text()
+    assert [line for line in before.splitlines() if line.lstrip().startswith("#")] == [
+        line for line in after.splitlines() if line.lstrip().startswith("#")
+    ]
+
+
+def test_a_department_that_cannot_be_added_leaves_every_file_as_it_was(tmp_path):
+    from orchestration.platform.scaffold import scaffold_location
+
+    project = project_copy(tmp_path)
+    files = {p: p.read_text() for p in (project / "workspace.yaml", project / "dbt_project.yml")}
+    with pytest.raises(ScaffoldError, match="already exists"):
+        scaffold_location(project, "culture", "c@example.be", "Again.")
+    with pytest.raises(ScaffoldError, match="lower case letters"):
+        scaffold_location(project, "Jeunesse!", "j@example.be", "Youth.")
+    (project / "dbt_project.yml").write_text(files[project / "dbt_project.yml"].replace("    gld:\n", "    gold:\n"))
+    files[project / "dbt_project.yml"] = (project / "dbt_project.yml").read_text()
+    with pytest.raises(ValueError):  # no `gld:` layer to add the folder to: nothing half-written
+        scaffold_location(project, "jeunesse", "j@example.be", "Youth.")
+    assert {p: p.read_text() for p in files} == files
+    assert not (project / "orchestration/locations/jeunesse").exists()
+
+
+def test_location_names_a_known_department():
+    from orchestration.platform.cli import UsageError, check_departments
+
+    assert check_departments(None) is None
+    assert check_departments("culture, sport") == ["culture", "sport"]
+    with pytest.raises(UsageError, match="LOCATION=culture,jeunesse: no department jeunesse; the departments are"):
+        check_departments("culture,jeunesse")
