@@ -51,9 +51,9 @@ dashboard: install ## the dashboard of the gold tables on http://127.0.0.1:8501 
 	$(RUN) python -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 \
 		--server.headless true --browser.gatherUsageStats false
 
-$(DAGSTER_HOME)/dagster.yaml:
+$(DAGSTER_HOME)/dagster.yaml: orchestration/platform/instance.py | install
 	@mkdir -p $(DAGSTER_HOME)
-	@printf 'telemetry:\n  enabled: false\n' > $@
+	@$(RUN) python -m orchestration.platform.instance yaml > $@
 
 test: manifest ## the whole test suite (unit, integration, end to end), on two workers
 	$(RUN) pytest -n 2 --dist loadfile

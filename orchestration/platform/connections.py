@@ -28,10 +28,18 @@ OPTIONAL = {
     "i18n",
     "options",
     "streams",
+    "max_extractions",
     *SETTINGS,
     *(f"{s}_env" for s in SETTINGS),
 }
+# in production, at most this many extractions read one connection at once (its Dagster pool)
+DEFAULT_MAX_EXTRACTIONS = 2
 DEFAULT_PORTS = {"postgres": 5432, "denodo": 9996, "mysql": 3306, "mssql": 1433, "db2": 50000}
+
+
+def source_pool(connection: str) -> str:
+    """The Dagster pool of the extractions that read `connection` (orchestration/platform/instance.py)."""
+    return f"source_{connection}"
 
 
 class ConnectionError_(ValueError):
@@ -45,6 +53,14 @@ class ConnectionSpec:
     name: str
     type: str
     options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def pool(self) -> str:
+        return source_pool(self.name)
+
+    @property
+    def max_extractions(self) -> int:
+        return self.options.get("max_extractions", DEFAULT_MAX_EXTRACTIONS)
 
 
 @dataclass(frozen=True)
@@ -97,6 +113,12 @@ def parse_connections(block: Mapping[str, Mapping[str, Any]], where: str) -> dic
             raise ConnectionError_(
                 f"{here}: `streams:` is how many connections read one table at once: a whole "
                 "number, at least 1, and above 1 only for postgres connections."
+            )
+        limit = options.get("max_extractions", DEFAULT_MAX_EXTRACTIONS)
+        if type(limit) is not int or limit < 1:
+            raise ConnectionError_(
+                f"{here}: `max_extractions:` is how many tables may be extracted from it at once "
+                "in production (its Dagster pool): a whole number, at least 1."
             )
         for key in REQUIRED[kind]:
             if key not in options and f"{key}_env" not in options:

@@ -25,6 +25,7 @@ from datetime import date, timedelta
 import dagster as dg
 
 from orchestration.platform.components import DbtModels, documented
+from orchestration.platform.instance import DEPARTMENT_TAG
 from orchestration.platform.partitions import DAILY
 from orchestration.platform.registry import LOCATIONS_DIR
 from orchestration.platform.settings import PROJECT_ROOT, Settings
@@ -71,7 +72,7 @@ def build_definitions(
     graph = dg.Definitions(assets=assets, resources=resources).resolve_asset_graph()
     keys = dg.AssetSelection.from_string(select).resolve(graph) if select else graph.executable_asset_keys
     stages = plan_stages(graph, keys)
-    jobs = [stage_job(stage) for stage in stages]
+    jobs = [stage_job(stage, chosen) for stage in stages]
     freshness_checks = [
         *dg.build_time_partition_freshness_checks(
             assets=[
@@ -130,11 +131,13 @@ STAGE_DESCRIPTIONS = {
 }
 
 
-def stage_job(stage: Stage) -> dg.UnresolvedAssetJobDefinition:
+def stage_job(stage: Stage, departments: tuple[str, ...]) -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         stage.name,
         selection=dg.AssetSelection.assets(*stage.keys),  # its partitions follow the assets
         description=STAGE_DESCRIPTIONS.get(stage.name),
+        # the queue limits the runs of one department at once; alerts go to its stewards
+        tags={DEPARTMENT_TAG: ",".join(departments)},
     )
 
 

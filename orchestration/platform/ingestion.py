@@ -17,6 +17,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.platform.connections import source_pool
 from orchestration.platform.extractors import ExtractError, ReadRequest, Window, open_extractor, with_retries
 from orchestration.platform.ingestion_plan import (
     Period,
@@ -230,6 +231,7 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
         description=spec.description,
         owners=[spec.owner],
         kinds={"parquet"},
+        pool=source_pool(spec.connection),
         tags={"personal_data": "true"} if spec.personal_data else None,
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN if partitions_def else None,

@@ -70,6 +70,32 @@ SERVING_FILE: Mapping[str, str] = {
     "staging": "serving/lakehouse.duckdb",
     "prod": "serving/lakehouse.duckdb",
 }
+# The Dagster instance (orchestration/platform/instance.py writes its dagster.yaml): `sqlite`
+# keeps the run history under DAGSTER_HOME (dagster dev, make run); `postgres` keeps it in the
+# database that the DAGSTER_PG_* variables name, for the webserver, the daemon and the code
+# servers running as separate processes (docs/operations.md).
+INSTANCE_STORAGE: Mapping[str, str] = {
+    "local": "sqlite",
+    "ci": "sqlite",
+    "staging": "postgres",
+    "prod": "postgres",
+}
+# How many runs the queue lets run at once (the daemon's QueuedRunCoordinator); runs beyond it
+# wait in the queue. Steps are limited further by pools: one dbt build per warehouse, and at
+# most `max_extractions` (connections.yml, default 2) extractions per source connection.
+MAX_CONCURRENT_RUNS: Mapping[str, int] = {
+    "local": 4,
+    "ci": 4,
+    "staging": 4,
+    "prod": 8,
+}
+# The Dagster UI's address, for the links in alerts; LAKEHOUSE_UI_URL overrides it.
+UI_URL: Mapping[str, str] = {
+    "local": "http://127.0.0.1:3000",
+    "ci": "http://127.0.0.1:3000",
+    "staging": "http://dagster-webserver:3000",
+    "prod": "http://dagster-webserver:3000",
+}
 # connection name (used by the ingestion registry) -> definition, from connections.yml
 SOURCE_CONNECTIONS: Mapping[str, Mapping[str, dict]] = yaml.safe_load(CONNECTIONS_PATH.read_text())
 CONCERNS: Mapping[str, Mapping[str, object]] = {
@@ -78,11 +104,15 @@ CONCERNS: Mapping[str, Mapping[str, object]] = {
     "DBT_TARGET": DBT_TARGET,
     "INGESTION_TIME": INGESTION_TIME,
     "SERVING_FILE": SERVING_FILE,
+    "INSTANCE_STORAGE": INSTANCE_STORAGE,
+    "MAX_CONCURRENT_RUNS": MAX_CONCURRENT_RUNS,
+    "UI_URL": UI_URL,
     "SOURCE_CONNECTIONS": SOURCE_CONNECTIONS,
 }
 SERVING_PATH_ENV = "LAKEHOUSE_SERVING_PATH"
 POSTGRES_DSN_ENV = "LAKEHOUSE_SERVING_POSTGRES_DSN"
 POSTGRES_SCHEMA_ENV = "LAKEHOUSE_SERVING_POSTGRES_SCHEMA"
+UI_URL_ENV = "LAKEHOUSE_UI_URL"
 
 
 class SettingsError(ValueError):
@@ -185,6 +215,9 @@ class Settings:
     connections: Mapping[str, ConnectionSpec]
     ingestion_time: tuple[int, int]
     serving: ServingConfig
+    instance_storage: str = "sqlite"
+    max_concurrent_runs: int = 4
+    ui_url: str = UI_URL["local"]
     # the LAKEHOUSE_LAKE_* variables only, resolved when the lake is opened
     lake_environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     # the variables that the connections name (`*_env` keys: hosts, users, passwords), read
@@ -236,6 +269,9 @@ def settings_for(environment: str, data_dir: Path | None = None, environ: Mappin
         dbt_target=DBT_TARGET[environment],
         ingestion_time=INGESTION_TIME[environment],
         serving=serving_config(environment, data_dir, environ),
+        instance_storage=INSTANCE_STORAGE[environment],
+        max_concurrent_runs=MAX_CONCURRENT_RUNS[environment],
+        ui_url=(environ.get(UI_URL_ENV) or UI_URL[environment]).rstrip("/"),
         connections=_resolve_paths(
             parse_connections(SOURCE_CONNECTIONS[environment], f"connections.yml: {environment}"),
             data_dir,

@@ -30,6 +30,7 @@ from packaging import version
 
 from orchestration.platform.dbt_translator import LakehouseTranslator
 from orchestration.platform.dbt_warehouses import write_attachments
+from orchestration.platform.instance import warehouse_pool
 from orchestration.platform.partitions import GRAINS, SINGLE_RUN, covering, event_time_flags, partitions_for
 from orchestration.platform.settings import PROJECT_ROOT, Settings
 from orchestration.platform.warehouse import exclusive_writer, row_counts, shared_reader
@@ -169,6 +170,7 @@ def build_dbt_assets(manifest: dict, departments: tuple[str, ...], grain: str | 
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN if partitions_def else None,
         name=step_name(departments, grain),
+        pool=warehouse_pool(departments),  # one build per warehouse at once, in production
     )
     def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: dg.ResourceParam[Settings]):
         settings.open_lake()  # a wrong lake credential fails here, naming its variable
