@@ -27,6 +27,20 @@ def documented(defs: dg.Definitions, component: type) -> dg.Definitions:
     return defs.map_asset_specs(func=lambda spec: spec.merge_attributes(metadata={"component": summary}))
 
 
+class Anomalies(dg.Model):
+    """How an entry's landed partitions are compared with its own history (docs/monitoring.md)."""
+
+    severity: Literal["warn", "error"] = Field(
+        "warn", description="warn: the checks warn; error: an anomaly stops the run before anything downstream."
+    )
+    columns: list[str] = Field(
+        default_factory=list, description="Columns whose null rate and distinct count are compared too."
+    )
+    tolerance: float = Field(
+        0.5, description="How far from the usual a count may be: 0.5 allows half to double the median of the history."
+    )
+
+
 class SourceTable(dg.Model):
     """One source table or Denodo view, landed in the lake as `raw/<system>/<table>`."""
 
@@ -59,6 +73,9 @@ class SourceTable(dg.Model):
     )
     schema_: str | None = Field(None, alias="schema", description="The source schema of `table`.")
     query: str | None = Field(None, description="A SELECT read instead of a table.")
+    anomalies: Anomalies | None = Field(
+        None, description="Anomaly checks against the table's history: severity, columns, tolerance."
+    )
 
 
 class SourceSystem(dg.Model):
@@ -85,7 +102,7 @@ class SourceSystems(dg.Component, dg.Model, dg.Resolvable):
 
     Keys of an entry: `description`, `primary_key` and `mode` (required); `cursor`,
     `partition_by`, `lookback_days`, `grain` (incremental tables); `schema_policy`,
-    `personal_data`, `owner`, `connection`; `table`/`schema` or `query` to read something other
+    `personal_data`, `owner`, `connection`, `anomalies`; `table`/`schema` or `query` to read something other
     than the table of the entry's name. Credentials never go here.
     """
 
@@ -139,7 +156,7 @@ class Publication(dg.Component, dg.Model, dg.Resolvable):
 def describe(component: type[dg.Model]) -> str:
     """A component's documentation: its docstring, then each field of its schema."""
     lines = [f"## {component.__name__}", "", inspect.cleandoc(component.__doc__ or ""), ""]
-    models = [component, *(m for m in (SourceSystem, SourceTable) if component is SourceSystems)]
+    models = [component, *(m for m in (SourceSystem, SourceTable, Anomalies) if component is SourceSystems)]
     for model in models:
         lines.append(f"{model.__name__} fields:")
         for name, field in model.model_fields.items():

@@ -17,6 +17,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.platform import anomalies
 from orchestration.platform.connections import source_pool
 from orchestration.platform.extractors import ExtractError, ReadRequest, Window, open_extractor, with_retries
 from orchestration.platform.ingestion_plan import (
@@ -241,10 +242,9 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
                 asset=spec.asset_key,
                 description=f"No two rows of a partition written share ({', '.join(spec.primary_key)}); "
                 "raw keeps what the source holds, so a repeat warns and staging deduplicates.",
-            )
-        ]
-        if spec.primary_key
-        else None,
+            ),
+            *anomaly_check_specs(spec),
+        ],
         metadata={
             "source": f"{spec.connection}.{spec.query and 'query' or spec.source.table}",
             "mode": spec.mode,
@@ -304,13 +304,80 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
                     passed=report.duplicate_keys == 0,
                     severity=dg.AssetCheckSeverity.WARN,
                     metadata={"duplicate_primary_key_rows": report.duplicate_keys},
-                )
-            ]
-            if spec.primary_key
-            else None,
+                ),
+                *anomaly_check_results(spec, report, lake),
+            ],
         )
 
     return _ingest
+
+
+ANOMALY_DESCRIPTIONS = {
+    anomalies.ROW_COUNT: "Each partition written has about as many rows as the same weekday's usually do.",
+    anomalies.FRESHNESS: "Each partition's newest row is about as close to the end of its day as usual.",
+    anomalies.COLUMNS: "The declared columns' null rates and distinct counts are as usual.",
+    anomalies.SCHEMA: "The source's columns and types are those of the last published partition.",
+}
+
+
+def anomaly_check_specs(spec: TableSpec) -> list[dg.AssetCheckSpec]:
+    """The anomaly checks of an entry (orchestration/platform/anomalies.py): blocking when its
+    `anomalies: severity:` is error; the schema check always warns (`schema_policy` decides)."""
+    checks = [anomalies.ROW_COUNT, anomalies.SCHEMA]
+    if spec.partition_by:
+        checks.append(anomalies.FRESHNESS)
+    if spec.anomalies.columns:
+        checks.append(anomalies.COLUMNS)
+    return [
+        dg.AssetCheckSpec(
+            name,
+            asset=spec.asset_key,
+            description=ANOMALY_DESCRIPTIONS[name],
+            blocking=spec.anomalies.severity == "error" and name != anomalies.SCHEMA,
+        )
+        for name in checks
+    ]
+
+
+def anomaly_check_results(spec: TableSpec, report: IngestionReport, lake: Lake) -> list[dg.AssetCheckResult]:
+    """The verdicts of the partitions just written, with the numbers that triggered them."""
+    severity = dg.AssetCheckSeverity.ERROR if spec.anomalies.severity == "error" else dg.AssetCheckSeverity.WARN
+    declared = {s.name for s in anomaly_check_specs(spec)}
+    results = [
+        dg.AssetCheckResult(
+            check_name=anomalies.SCHEMA,
+            passed=not report.change,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"schema_change": report.change.describe() or "none"},
+        )
+    ]
+    for verdict in anomalies.judge(spec, spec.anomalies, report.partitions, lake):
+        if verdict.check not in declared:
+            continue
+        metadata: dict = {
+            "partitions_written": len(report.partitions),
+            "partitions_judged": verdict.judged,  # the others have too little history yet
+            "anomalous_partitions": len(verdict.findings),
+        }
+        if verdict.findings:
+            worst = max(verdict.findings, key=lambda f: abs(f.value - f.usual) / (f.usual or 1))
+            metadata |= {
+                "anomalies": "\n".join(f.describe() for f in verdict.findings[:20]),
+                "partition": worst.partition.isoformat(),
+                "measure": worst.measure,
+                "value": worst.value,
+                "usual": worst.usual,
+            }
+        results.append(
+            dg.AssetCheckResult(
+                check_name=verdict.check,
+                passed=verdict.passed,
+                severity=severity,
+                metadata=metadata,
+                description=verdict.findings[0].describe() if verdict.findings else None,
+            )
+        )
+    return results
 
 
 def source_table_spec(spec: TableSpec) -> dg.AssetSpec:

@@ -42,7 +42,10 @@ ENTRY_KEYS = {
     "table",
     "schema",
     "query",
+    "anomalies",
 }
+ANOMALY_KEYS = {"severity", "columns", "tolerance"}
+SEVERITIES = ("warn", "error")
 
 
 def raw_asset_key(system: str, table: str) -> dg.AssetKey:
@@ -52,6 +55,16 @@ def raw_asset_key(system: str, table: str) -> dg.AssetKey:
 
 class RegistryError(ValueError):
     """The registry YAML is wrong; the message names the file, the line, the entry and the fix."""
+
+
+@dataclass(frozen=True)
+class AnomalyPolicy:
+    """The `anomalies:` key of an entry: how its landed partitions are compared with its history
+    (orchestration/platform/anomalies.py)."""
+
+    severity: str = "warn"  # warn, or error: an anomaly is a blocking failure
+    columns: tuple[str, ...] = ()  # their null rates and distinct counts are compared too
+    tolerance: float = 0.5  # a count is usual within [1 - tolerance, 1 / (1 - tolerance)] x the median
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,7 @@ class TableSpec:
     file: str = "defs.yaml"
     line: int = 0
     department: str = ""  # the code location that declares it (its folder under locations/)
+    anomalies: AnomalyPolicy = field(default_factory=AnomalyPolicy)
 
     @property
     def name(self) -> str:
@@ -272,6 +286,7 @@ def _table_spec(path: Path, system: str, body: dict, table: str, entry: _Mapping
         primary_key = [primary_key]
     if not primary_key or not all(isinstance(k, str) and k for k in primary_key):
         raise fail("`primary_key:` is a list of column names.", "primary_key")
+    anomalies = _anomaly_policy(entry.get("anomalies"), fail)
     owner = entry.get("owner", body.get("owner"))
     if not owner:
         raise fail("`owner:` is required (on the table or its system).")
@@ -295,4 +310,22 @@ def _table_spec(path: Path, system: str, body: dict, table: str, entry: _Mapping
         file=name,
         line=line,
         department=department_of(path),
+        anomalies=anomalies,
     )
+
+
+def _anomaly_policy(block: object, fail) -> AnomalyPolicy:
+    if block is None:
+        return AnomalyPolicy()
+    if not isinstance(block, dict) or set(block) - ANOMALY_KEYS:
+        raise fail(f"`anomalies:` takes {', '.join(sorted(ANOMALY_KEYS))}.", "anomalies")
+    severity = block.get("severity", "warn")
+    columns = block.get("columns", [])
+    tolerance = block.get("tolerance", 0.5)
+    if severity not in SEVERITIES:
+        raise fail(f"`anomalies: severity:` is one of {', '.join(SEVERITIES)}, not {severity!r}.", "anomalies")
+    if not isinstance(columns, list) or not all(isinstance(c, str) and c for c in columns):
+        raise fail("`anomalies: columns:` is a list of column names.", "anomalies")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 < tolerance < 1:
+        raise fail("`anomalies: tolerance:` is a number between 0 and 1 (0.5: half to double the usual).", "anomalies")
+    return AnomalyPolicy(severity=severity, columns=tuple(columns), tolerance=float(tolerance))
