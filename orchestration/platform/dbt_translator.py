@@ -17,6 +17,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 from orchestration.platform.registry import raw_asset_key
 from orchestration.platform.settings import PROJECT_ROOT
 
+DEPARTMENT = "department"  # the tag that names the department (code location) owning an asset
 # `make docs` writes the dbt documentation site here (one self-contained file)
 DOCS_SITE = (PROJECT_ROOT / "target" / "static_index.html").as_uri()
 
@@ -44,9 +45,11 @@ class LakehouseTranslator(DagsterDbtTranslator):
         return super().get_group_name(dbt_resource_props)
 
     def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
-        """dbt tags, plus `personal_data` when a column is tagged `personal`: the UI can then
+        """dbt tags, the department that owns the model, and `personal_data` when a column is tagged `personal`: the UI can then
         show where personal data flows."""
         tags = dict(super().get_tags(dbt_resource_props))
+        if dbt_resource_props["resource_type"] in ("model", "seed"):
+            tags[DEPARTMENT] = dbt_resource_props["database"]  # `+database:` in dbt_project.yml
         if personal_columns(dbt_resource_props):
             tags["personal_data"] = "true"
         return tags

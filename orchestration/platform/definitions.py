@@ -24,6 +24,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 
+from orchestration.platform.alerts import build_alerts_sensor
 from orchestration.platform.components import DbtModels, documented
 from orchestration.platform.instance import DEPARTMENT_TAG
 from orchestration.platform.partitions import DAILY
@@ -110,7 +111,10 @@ def build_definitions(
                 execution_timezone="UTC",
             )
         )
-    sensors = [dg.build_sensor_for_freshness_checks(freshness_checks=freshness_checks, name="freshness_checks_sensor")]
+    sensors = [
+        dg.build_sensor_for_freshness_checks(freshness_checks=freshness_checks, name="freshness_checks_sensor"),
+        build_alerts_sensor(settings, chosen),
+    ]
     if len(stages) > 1:
         sensors.append(next_stage_sensor(stages, jobs))
     return dg.Definitions(

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from orchestration.platform import anomalies
 from orchestration.platform.connections import source_pool
+from orchestration.platform.dbt_translator import DEPARTMENT
 from orchestration.platform.extractors import ExtractError, ReadRequest, Window, open_extractor, with_retries
 from orchestration.platform.ingestion_plan import (
     Period,
@@ -233,7 +234,7 @@ def build_ingestion_asset(spec: TableSpec) -> dg.AssetsDefinition:
         owners=[spec.owner],
         kinds={"parquet"},
         pool=source_pool(spec.connection),
-        tags={"personal_data": "true"} if spec.personal_data else None,
+        tags={DEPARTMENT: spec.department, **({"personal_data": "true"} if spec.personal_data else {})},
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN if partitions_def else None,
         check_specs=[
@@ -387,6 +388,7 @@ def source_table_spec(spec: TableSpec) -> dg.AssetSpec:
         group_name=f"raw_{spec.system}",
         description=f"{spec.description} In the source system `{spec.system}`.",
         owners=[spec.owner],
+        tags={DEPARTMENT: spec.department},
         metadata={"connection": spec.connection},
     )
 

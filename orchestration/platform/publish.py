@@ -24,7 +24,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.platform.dbt_translator import LakehouseTranslator, layer
+from orchestration.platform.dbt_translator import DEPARTMENT, LakehouseTranslator, layer
 from orchestration.platform.lake import Lake
 from orchestration.platform.serving import (
     PUBLISHED,
@@ -68,6 +68,7 @@ def serving_specs(manifest: Manifest, department: str) -> list[dg.AssetSpec]:
             description=f"{node['name']} as published for dashboards and BI tools.",
             group_name="serving",
             owners=TRANSLATOR.get_owners(node),
+            tags={DEPARTMENT: department},
             kinds={"duckdb", "parquet"},
             skippable=True,  # a table never published yet and not built by the run
         )
@@ -85,6 +86,7 @@ def dashboard_specs(manifest: Manifest, department: str) -> list[dg.AssetSpec]:
             group_name="dashboard",
             skippable=True,
             owners=[exposure["owner"]["email"]] if exposure["owner"].get("email") else None,
+            tags={DEPARTMENT: department},
             kinds={"streamlit"},
             metadata={
                 "label": exposure.get("label") or exposure["name"],

@@ -223,6 +223,8 @@ class Settings:
     # the variables that the connections name (`*_env` keys: hosts, users, passwords), read
     # by the extractors: the only way source secrets reach an asset
     source_environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # the LAKEHOUSE_ALERT_* variables: where alerts go (orchestration/platform/alerts.py)
+    alert_environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def sample_dir(self) -> Path:
@@ -278,6 +280,7 @@ def settings_for(environment: str, data_dir: Path | None = None, environ: Mappin
         ),
         lake_environ={k: v for k, v in environ.items() if k.startswith("LAKEHOUSE_LAKE_")},
         source_environ=source_variables(SOURCE_CONNECTIONS[environment], environ),
+        alert_environ={k: v for k, v in environ.items() if k.startswith("LAKEHOUSE_ALERT_")},
     )
 
 
