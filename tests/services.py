@@ -3,13 +3,16 @@
 `.ci/run` sets LAKEHOUSE_REQUIRE_SERVICES=1, which turns every such skip into a failure.
 """
 
+import json
 import os
 import signal
 import subprocess
+import urllib.error
+import urllib.request
 
 import pytest
 
-from orchestration.demo.azurite import port_open  # noqa: F401 (the tests' one probe of a port)
+from orchestration.demo.azurite import free_port, port_open  # noqa: F401 (the tests' one probe of a port)
 
 
 def require_service(name: str, available: bool, how_to_start: str) -> None:
@@ -29,3 +32,17 @@ def stop_process_group(process: subprocess.Popen) -> None:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
+
+
+def graphql(port: int, query: str, variables: dict | None = None) -> dict:
+    """The `data` of a GraphQL query to the Dagster webserver on 127.0.0.1:`port`."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)["data"]
+    except urllib.error.HTTPError as error:  # a query the schema refuses: say why
+        raise AssertionError(f"GraphQL {error.code}: {error.read().decode()[:2000]}") from None

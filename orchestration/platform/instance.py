@@ -82,7 +82,14 @@ def instance_config(settings: Settings) -> dict:
     }
     if settings.instance_storage == "postgres":
         config["storage"] = {
-            "postgres": {"postgres_db": {key: {"env": variable} for key, variable in POSTGRES_VARIABLES.items()}}
+            "postgres": {
+                "postgres_db": {
+                    **{key: {"env": variable} for key, variable in POSTGRES_VARIABLES.items()},
+                    # the driver dagster-postgres is built on: SQLAlchemy 2.1 would pick psycopg 3,
+                    # whose connections the webserver then finds closed (seen in the topology test)
+                    "scheme": "postgresql+psycopg2",
+                }
+            }
         }
     return config
 

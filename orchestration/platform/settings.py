@@ -54,7 +54,9 @@ DBT_TARGET: Mapping[str, str] = {
     "staging": "azure",
     "prod": "azure",
 }
-# When the `ingestion` schedule extracts the previous day's partition (UTC, hour and minute)
+# When the first stage's schedule runs (UTC, hour and minute): the `daily` job extracts the
+# previous day's partition. LAKEHOUSE_INGESTION_TIME=HH:MM overrides it (an operator moving the
+# nightly run without a release).
 INGESTION_TIME: Mapping[str, tuple[int, int]] = {
     "local": (5, 0),
     "ci": (5, 0),
@@ -113,6 +115,7 @@ SERVING_PATH_ENV = "LAKEHOUSE_SERVING_PATH"
 POSTGRES_DSN_ENV = "LAKEHOUSE_SERVING_POSTGRES_DSN"
 POSTGRES_SCHEMA_ENV = "LAKEHOUSE_SERVING_POSTGRES_SCHEMA"
 UI_URL_ENV = "LAKEHOUSE_UI_URL"
+INGESTION_TIME_ENV = "LAKEHOUSE_INGESTION_TIME"
 
 
 class SettingsError(ValueError):
@@ -269,7 +272,7 @@ def settings_for(environment: str, data_dir: Path | None = None, environ: Mappin
         lake_root=lake_root,
         warehouse_dir=data_dir / WAREHOUSE_DIR[environment],
         dbt_target=DBT_TARGET[environment],
-        ingestion_time=INGESTION_TIME[environment],
+        ingestion_time=ingestion_time(environ.get(INGESTION_TIME_ENV)) or INGESTION_TIME[environment],
         serving=serving_config(environment, data_dir, environ),
         instance_storage=INSTANCE_STORAGE[environment],
         max_concurrent_runs=MAX_CONCURRENT_RUNS[environment],
@@ -282,6 +285,16 @@ def settings_for(environment: str, data_dir: Path | None = None, environ: Mappin
         source_environ=source_variables(SOURCE_CONNECTIONS[environment], environ),
         alert_environ={k: v for k, v in environ.items() if k.startswith("LAKEHOUSE_ALERT_")},
     )
+
+
+def ingestion_time(value: str | None) -> tuple[int, int] | None:
+    """`HH:MM` (UTC) as (hour, minute); None when not given."""
+    if not value:
+        return None
+    hour, _, minute = value.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise SettingsError(f"{INGESTION_TIME_ENV}={value!r} is not a time: write HH:MM in UTC, e.g. 04:30.")
+    return int(hour), int(minute)
 
 
 def source_variables(connections: Mapping[str, Mapping[str, object]], environ: Mapping[str, str]) -> dict[str, str]:

@@ -7,21 +7,18 @@ UI must show both errors (the YAML one with its file and line) while every other
 loads and serves its assets.
 """
 
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 
 from orchestration.platform.settings import PROJECT_ROOT
-from tests.services import stop_process_group
+from tests.services import free_port, graphql, stop_process_group
 
 pytestmark = pytest.mark.e2e
 
@@ -43,22 +40,6 @@ attributes:
           primary_keys: [id_fonds]
           mode: snapshot
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def graphql(port: int, query: str) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)["data"]
 
 
 def add_broken_departments(project: Path) -> None:

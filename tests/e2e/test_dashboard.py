@@ -8,7 +8,6 @@ the publish step wrote; expected numbers are read from the warehouse's gold tabl
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from orchestration.platform.cli import run_window
 from orchestration.platform.serving import Published, connect_read_only, publish_serving_file, read_gold
 from orchestration.platform.settings import PROJECT_ROOT, settings_for
 from tests.gold import warehouses
-from tests.services import require_service, stop_process_group
+from tests.services import free_port, require_service, stop_process_group
 
 DEPARTMENTS = ("culture", "sport", "enseignement")
 
@@ -66,12 +65,6 @@ def built(tmp_path_factory):
 def gold(settings, sql) -> tuple:
     with warehouses(settings) as connection:
         return connection.execute(sql).fetchall()[0]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

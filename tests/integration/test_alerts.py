@@ -4,7 +4,6 @@ receiver), in one message per department, with no secret in it."""
 
 import email
 import json
-import socket
 import sqlite3
 import threading
 from email import policy
@@ -20,17 +19,12 @@ from orchestration.platform.definitions import build_definitions
 from orchestration.platform.instance import DEPARTMENT_TAG
 from orchestration.platform.lake import Lake
 from orchestration.platform.settings import settings_for
+from tests.services import free_port
 
 TOKEN = "hook-token-5e3c7d"  # the secret part of a Teams webhook URL
 ACCOUNT_KEY = "bGFrZS1rZXktc2VjcmV0"  # a lake secret in the settings (unused by the local lake)
 REQUESTS = dg.AssetKey(["raw", "subventions", "demande"])
 STEWARD = "culture-data-steward@example.be"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Inbox:

@@ -19,18 +19,14 @@ import pytest
 import yaml
 from dagster_dbt import DbtProject
 
+from orchestration.platform import alerts, settings
 from orchestration.platform.definitions import all_departments
 from orchestration.platform.instance import POSTGRES_VARIABLES, instance_config
 from orchestration.platform.registry import load_all
 from orchestration.platform.settings import (
     LAKE_AUTH_MODES,
-    LAKE_ENDPOINT,
-    POSTGRES_DSN_ENV,
-    POSTGRES_SCHEMA_ENV,
     PROJECT_ROOT,
-    SERVING_PATH_ENV,
     SOURCE_CONNECTIONS,
-    UI_URL_ENV,
     load_settings,
     settings_for,
 )
@@ -304,6 +300,8 @@ def test_helm_limits_are_the_prod_instance_limits():
         "start_timeout_seconds": monitoring["startTimeoutSeconds"],
         "poll_interval_seconds": monitoring["pollIntervalSeconds"],
     }
+    postgres = expected["storage"]["postgres"]["postgres_db"]
+    assert values["postgresql"].get("postgresqlScheme") == postgres.get("scheme")
     retention = values["retention"]
     assert retention["schedule"]["purgeAfterDays"] == expected["retention"]["schedule"]["purge_after_days"]
     assert expected["retention"]["sensor"]["purge_after_days"].items() <= retention["sensor"]["purgeAfterDays"].items()
@@ -315,10 +313,10 @@ def test_compose_instance_is_written_by_the_entry_point_for_the_env_file():
     assert "python -m orchestration.platform.instance yaml" in ENTRYPOINT.read_text()
     assert yaml.safe_load(dict(dockerfile())["ENTRYPOINT"]) == [IMAGE_ROOT + "deploy/entrypoint.sh"]
     assert not [name for name, service in lakehouse_services().items() if "entrypoint" in service]
-    settings = load_settings(env_example())
-    assert settings.environment == "prod"
-    assert instance_config(settings) == instance_config(settings_for("prod"))
-    assert settings.lake_credentials.mode  # exactly one authentication mode of the lake is set
+    deployed = load_settings(env_example())
+    assert deployed.environment == "prod"
+    assert instance_config(deployed) == instance_config(settings_for("prod"))
+    assert deployed.lake_credentials.mode  # raises unless exactly one authentication mode is set
 
 
 # --- variables and secrets ---
@@ -332,7 +330,7 @@ def test_compose_and_env_file_name_the_same_variables():
     )
 
 
-def test_env_file_lists_every_variable_the_settings_read():
+def test_env_file_lists_every_variable_the_platform_reads():
     sources = {
         str(value)
         for environment in ("staging", "prod")
@@ -340,10 +338,16 @@ def test_env_file_lists_every_variable_the_settings_read():
         for key, value in options.items()
         if key.endswith("_env")
     }
-    lake = {name for variables in LAKE_AUTH_MODES.values() for name in variables} | set(LAKE_ENDPOINT)
-    settings = {"LAKEHOUSE_ENV", "LAKEHOUSE_DATA_DIR", "LAKEHOUSE_LAKE_ROOT", UI_URL_ENV}
-    serving = {SERVING_PATH_ENV, POSTGRES_DSN_ENV, POSTGRES_SCHEMA_ENV}
-    needed = sources | lake | settings | serving | set(POSTGRES_VARIABLES.values())
+    lake = {name for variables in LAKE_AUTH_MODES.values() for name in variables}
+    # every variable the settings and the alerts name in a constant (serving, UI, schedule, alerts...)
+    constants = {
+        value
+        for module in (settings, alerts)
+        for value in vars(module).values()
+        if isinstance(value, str) and re.fullmatch(r"LAKEHOUSE_[A-Z0-9_]*[A-Z0-9]", value)
+    }
+    read_by_load_settings = {"LAKEHOUSE_ENV", "LAKEHOUSE_DATA_DIR", "LAKEHOUSE_LAKE_ROOT"}
+    needed = sources | lake | constants | read_by_load_settings | set(POSTGRES_VARIABLES.values())
     assert not needed - set(env_example()), f"deploy/.env.example misses {sorted(needed - set(env_example()))}"
 
 
@@ -363,7 +367,7 @@ def test_each_code_server_gets_its_own_sources_variables_only():
 def test_secret_detection_finds_a_literal_and_accepts_references():
     assert secret_literals({"db": {"password": "hunter2"}, "env": ["API_TOKEN=abc123"]}) == [
         "db.password",
-        "env.1.API_TOKEN",
+        "env.0.API_TOKEN",
     ]
     assert not secret_literals({"password": "${DB_PASSWORD:?set it}", "token": "<token>", "secretName": "db-secret"})
 

@@ -78,3 +78,10 @@ def test_source_secrets_reach_assets_through_the_settings_only(tmp_path):
     assert settings.source_environ == {"LAKEHOUSE_SPORT_HOST": "db", "LAKEHOUSE_SPORT_PASSWORD": "s3cret"}
     assert "s3cret" not in repr(settings)
     assert settings_for("local", data_dir=tmp_path, environ={"LAKEHOUSE_SPORT_PASSWORD": "x"}).source_environ == {}
+
+
+def test_the_schedule_time_can_be_moved_by_a_variable_and_a_wrong_one_is_refused(tmp_path):
+    assert settings_for("prod", tmp_path, {"LAKEHOUSE_INGESTION_TIME": "03:15"}).ingestion_time == (3, 15)
+    assert settings_for("prod", tmp_path, {}).ingestion_time == (4, 30)
+    with pytest.raises(SettingsError, match="HH:MM in UTC"):
+        settings_for("prod", tmp_path, {"LAKEHOUSE_INGESTION_TIME": "25:00"})
