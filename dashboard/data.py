@@ -5,7 +5,6 @@ holds a file that a publish has replaced for longer than one page render, never 
 publish, and all numbers of one page come from one version of the file.
 """
 
-import os
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -15,9 +14,6 @@ import pandas as pd
 
 from orchestration.platform.serving import PUBLISHED, SCHEMA, connect_read_only
 from orchestration.platform.settings import load_settings
-
-DAGSTER_URL_ENV = "LAKEHOUSE_DAGSTER_URL"
-DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"  # `make dev`
 
 Query = tuple[str, Mapping[str, object]]  # SQL with $named parameters, and their values
 
@@ -31,8 +27,8 @@ def connect() -> duckdb.DuckDBPyConnection:
 
 
 def lineage_url(table: str) -> str:
-    base = os.environ.get(DAGSTER_URL_ENV, DEFAULT_DAGSTER_URL).rstrip("/")
-    return f"{base}/assets/{SCHEMA}/{table}?view=lineage"
+    """The table's lineage in the Dagster UI of the environment (settings `UI_URL`, LAKEHOUSE_UI_URL)."""
+    return f"{load_settings().ui_url}/assets/{SCHEMA}/{table}?view=lineage"
 
 
 def matching(**values: Sequence[object]) -> Query:

@@ -258,6 +258,14 @@ def _first_line(error: BaseException) -> str:
 def failure_blocks(run: WindowRun) -> list[str]:
     """One short block per failed step: what failed, why, and what to fix."""
     blocks = []
+    blocking: dict[str, list[str]] = {}  # step -> its failed blocking checks, with their numbers
+    for event in run.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+                blocking.setdefault(event.step_key, []).append(
+                    f"{evaluation.check_name}: {evaluation.description or 'failed'}"
+                )
     for event in run.all_events:
         if event.event_type_value != "STEP_FAILURE":
             continue
@@ -273,6 +281,14 @@ def failure_blocks(run: WindowRun) -> list[str]:
             cause = error.message.strip()
             if ": " in cause.split("\n", 1)[0] and cause.split(":", 1)[0].replace(".", "").replace("_", "").isalnum():
                 cause = cause.split(": ", 1)[1]  # "ExtractError: ..." -> the message itself
+        if event.step_key in blocking:  # the checks say why; the error only lists their names
+            cause = "\n".join(
+                [
+                    *blocking[event.step_key],
+                    "Fix: nothing downstream was built on it. Look at the check on the asset's page, have "
+                    "the data corrected at its source (docs/monitoring.md), then re-run the days.",
+                ]
+            )
         lines = [line for line in cause.splitlines() if line.strip()]
         if len(lines) > 8:
             lines = lines[:8] + ["(more in the log file)"]

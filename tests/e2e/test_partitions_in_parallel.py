@@ -1,5 +1,6 @@
-"""Runs of several partitions at once share one DuckDB warehouse without a lock error, and a
-backfill in one run builds the same gold tables as its partitions run one by one."""
+"""Runs of several partitions at once share one DuckDB warehouse without a lock error. (That a
+backfill in one run builds what its partitions, or any windows, build one by one is in
+test_partition_model.py.)"""
 
 import os
 import subprocess
@@ -75,22 +76,3 @@ def test_four_partitions_in_parallel_never_fail_on_the_warehouse_lock(tmp_path: 
         assert run.returncode == 0, f"partition {day} failed:\n{output[-3000:]}"
         assert "Could not set lock" not in output
     assert gold_tables(settings_for("local", data_dir=data_dir))
-
-
-def test_backfill_in_one_run_equals_partitions_one_by_one(tmp_path: Path):
-    instance = dg.DagsterInstance.ephemeral()
-    last = FIRST + timedelta(days=1)
-    one_run = settings_for("local", data_dir=tmp_path / "one_run")
-    by_partition = settings_for("local", data_dir=tmp_path / "by_partition")
-    for settings in (one_run, by_partition):
-        generate(settings.sample_dir, SampleSpec(scale=0.3))
-
-    assert run_window(one_run, FIRST, last, instance=instance, departments=DEPARTMENTS).success
-    day = FIRST
-    while day <= last:
-        assert run_window(by_partition, day, day, instance=instance, departments=DEPARTMENTS).success
-        day += timedelta(days=1)
-
-    expected = gold_tables(one_run)
-    assert expected and any(expected.values())
-    assert gold_tables(by_partition) == expected

@@ -4,12 +4,14 @@ of the landed table, with the numbers that show it; `severity: error` stops the 
 
 import dataclasses
 import sqlite3
+import types
 from datetime import date
 
 import dagster as dg
 import pytest
 
 from orchestration.platform import anomalies
+from orchestration.platform.cli import failure_blocks
 from orchestration.platform.ingestion import build_ingestion_asset
 from orchestration.platform.lake import Lake
 from orchestration.platform.registry import LOCATIONS_DIR, AnomalyPolicy, load_registry
@@ -87,6 +89,12 @@ def test_a_tenth_of_the_rows_stops_the_run_with_the_numbers(sample_settings):
     schema = checks[anomalies.SCHEMA]
     assert not schema.passed and "canal" in schema.metadata["schema_change"].value
     assert schema.severity == dg.AssetCheckSeverity.WARN  # schema_policy decides, not the anomaly
+
+    # what `make run` prints at the end: the checks with their numbers, and the fix
+    run_view = types.SimpleNamespace(all_events=damaged.all_events, assets_of_steps={})
+    [block] = failure_blocks(run_view)
+    assert f"row_count_anomaly: {TENTH}: rows {counts['after']}, usually" in block
+    assert "Fix: nothing downstream was built on it" in block
 
 
 def test_the_same_anomaly_only_warns_by_default(sample_settings):
