@@ -1,12 +1,18 @@
 """Shared fixtures: settings pointing at a temporary data directory, the sample sources, Azurite,
 the dbt manifest and the Dagster asset graph built from it."""
 
+import fcntl
 import json
+import os
+import shutil
+from datetime import timedelta
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
-from orchestration.demo.sample_data import SampleSpec, generate
+from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
+from orchestration.platform.cli import run_window
 from orchestration.platform.definitions import build_definitions
 from orchestration.platform.settings import Settings, settings_for
 from orchestration.platform.transform import DBT_PROJECT
@@ -38,3 +44,35 @@ def graph(tmp_path_factory):
     """The asset graph of the definitions, on the embedded default."""
     settings = settings_for("local", data_dir=tmp_path_factory.mktemp("data"))
     return build_definitions(settings).get_repository_def().asset_graph
+
+
+DEMO_SAMPLE = SampleSpec(scale=0.3)
+
+
+@pytest.fixture(scope="session")
+def demo_built_dir(tmp_path_factory) -> Path:
+    """A data directory where every department ran over the whole sample (`DEMO_SAMPLE`): built
+    once per `make test` and shared by the workers (the first to ask builds it, under a lock).
+    Read it through `demo_built`, which gives each module its own copy."""
+    workers_share = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        workers_share = workers_share.parent  # the run's folder, above each worker's own
+    built = workers_share / "demo-built"
+    with open(workers_share / "demo-built.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (built / "done").exists():
+            shutil.rmtree(built, ignore_errors=True)
+            settings = settings_for("local", data_dir=built / "data")
+            generate(settings.sample_dir, DEMO_SAMPLE)
+            last = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
+            assert run_window(settings, SAMPLE_START, last, instance=dg.DagsterInstance.ephemeral()).success
+            (built / "done").touch()
+    return built / "data"
+
+
+@pytest.fixture(scope="module")
+def demo_built(demo_built_dir, tmp_path_factory) -> Settings:
+    """Settings of a copy of `demo_built_dir`, this module's to read and write."""
+    copy = tmp_path_factory.mktemp("demo") / "data"
+    shutil.copytree(demo_built_dir, copy)
+    return settings_for("local", data_dir=copy)

@@ -13,16 +13,13 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
-import dagster as dg
 import pytest
 
-from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate
-from orchestration.platform.cli import run_window
 from orchestration.platform.serving import Published, connect_read_only, publish_serving_file, read_gold
-from orchestration.platform.settings import PROJECT_ROOT, settings_for
+from orchestration.platform.settings import PROJECT_ROOT
 from tests.gold import warehouses
 from tests.services import free_port, require_service, stop_process_group
 
@@ -52,14 +49,9 @@ GOLD_TABLES = [
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(demo_built):
     """Settings of a data directory where the main job ran, publishing the serving file."""
-    settings = settings_for("local", data_dir=tmp_path_factory.mktemp("data"))
-    generate(settings.sample_dir, SampleSpec(scale=0.3))
-    last = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
-    result = run_window(settings, SAMPLE_START, last, instance=dg.DagsterInstance.ephemeral())
-    assert result.success
-    return settings
+    return demo_built
 
 
 def gold(settings, sql) -> tuple:

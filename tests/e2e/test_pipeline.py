@@ -8,12 +8,10 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-import dagster as dg
 import pytest
 
-from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, SampleSpec, generate, generate_rows
-from orchestration.platform.cli import run_window
-from orchestration.platform.settings import settings_for
+from orchestration.demo.sample_data import SAMPLE_DAYS, SAMPLE_START, generate_rows
+from tests.conftest import DEMO_SAMPLE
 from tests.gold import warehouses
 
 pytestmark = pytest.mark.e2e
@@ -21,13 +19,9 @@ LAST_DAY = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(demo_built):
     """Settings of a data directory where the main job ran over the whole sample range."""
-    settings = settings_for("local", data_dir=tmp_path_factory.mktemp("data"))
-    generate(settings.sample_dir, SampleSpec())
-    result = run_window(settings, SAMPLE_START, LAST_DAY, instance=dg.DagsterInstance.ephemeral())
-    assert result.success
-    return settings
+    return demo_built
 
 
 def query(settings, sql):
@@ -38,7 +32,7 @@ def query(settings, sql):
 @pytest.fixture(scope="module")
 def source():
     """The generator's own rows, cleaned here the way the business defines it."""
-    rows = generate_rows(SampleSpec())
+    rows = generate_rows(DEMO_SAMPLE)
     communes = {c[0].strip(): c for c in rows["denodo"]["bv_commune"]}
     operators = {
         o[0]: {
