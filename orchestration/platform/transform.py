@@ -208,6 +208,7 @@ def build_dbt_assets(manifest: dict, departments: tuple[str, ...], grain: str | 
             if waited > 1:
                 context.log.info(f"Waited {waited:.0f} s for the warehouse locks.")
             target_path = _target_path(context)
+            prune_targets(target_path)
             write_attachments(
                 target_path,
                 {name: settings.warehouse(name) for name in departments},
@@ -258,6 +259,21 @@ def _target_path(context: dg.AssetExecutionContext) -> Path:
     """A target folder of this invocation's own (artifacts and log), as dagster-dbt names it."""
     name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
     return Path(DBT_PROJECT.project_dir) / "target" / name
+
+
+KEPT_TARGETS = 5  # per dbt step: the folders of its last builds, for their dbt.log and artifacts
+
+
+def prune_targets(target_path: Path, keep: int = KEPT_TARGETS) -> None:
+    """Remove the target folders of this step's older builds, keeping the newest `keep` (a
+    build in progress is among them): a long-lived code server's disk stays bounded."""
+    step = target_path.name.rsplit("-", 2)[0]
+    folders = sorted(
+        (f for f in target_path.parent.glob(f"{step}-*-*") if f.is_dir() and f.name.rsplit("-", 2)[0] == step),
+        key=lambda f: f.stat().st_mtime,
+    )
+    for folder in folders[: max(0, len(folders) - keep)]:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _keep_partial_parse(target_path: Path, cache: Path) -> bool:

@@ -78,3 +78,26 @@ def test_table_glob_reads_only_published_files():
 def test_dbt_sources_read_the_partitions_that_the_lake_writes():
     rendered = dbt_external_location("sport").replace("{{ var('lake_root') }}", "/l").format(name="club")
     assert rendered == f"read_parquet('{table_glob('/l', 'sport', 'club')}', hive_partitioning = true)"
+
+
+def test_a_dbt_step_keeps_the_folders_of_its_last_builds_only(tmp_path):
+    import os
+
+    from orchestration.platform.transform import prune_targets
+
+    for n in range(8):
+        for step in ("dbt_daily_culture", "dbt_daily"):
+            folder = tmp_path / f"{step}-run{n:04d}-abc{n:04d}"
+            folder.mkdir()
+            os.utime(folder, (1_000_000 + n, 1_000_000 + n))
+    (tmp_path / "manifest.json").write_text("{}")
+    prune_targets(tmp_path / "dbt_daily_culture-run0009-new0000", keep=3)
+    kept = sorted(f.name for f in tmp_path.iterdir())
+    culture = [name for name in kept if name.startswith("dbt_daily_culture-")]
+    assert culture == [
+        "dbt_daily_culture-run0005-abc0005",
+        "dbt_daily_culture-run0006-abc0006",
+        "dbt_daily_culture-run0007-abc0007",
+    ]
+    assert len([name for name in kept if name.startswith("dbt_daily-")]) == 8  # another step's: untouched
+    assert "manifest.json" in kept
