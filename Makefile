@@ -56,7 +56,7 @@ $(DAGSTER_HOME)/dagster.yaml: orchestration/platform/instance.py | install
 	@$(RUN) python -m orchestration.platform.instance yaml > $@
 
 test: manifest ## the whole test suite (unit, integration, end to end), on two workers
-	$(RUN) pytest -n 2 --dist loadfile
+	$(RUN) pytest -n 2 --dist loadfile --durations=15
 
 test-fast: manifest ## the fast tier for the edit-test loop: unit, definitions, conventions (< 1 min)
 	$(RUN) pytest tests/unit tests/test_definitions.py tests/test_definitions_snapshot.py tests/test_conventions.py
