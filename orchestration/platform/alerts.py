@@ -170,8 +170,7 @@ def collect(
     execution of each check seen), and the cursor after them."""
     tag = ",".join(departments)
     alerts: dict[str, Alert] = {}
-    department_of = {key: _department(graph.get(key), departments) for key in graph.get_all_asset_keys()}
-    department_of = {key: department for key, department in department_of.items() if department}
+    department_of = departments_of(graph, departments)
     owners_of = {key: {o for o in graph.get(key).owners if "@" in o} for key in department_of}
 
     def alert(department: str, keys: Iterable[dg.AssetKey]) -> Alert:
@@ -234,9 +233,8 @@ def alerted_checks(graph, department_of: Mapping[dg.AssetKey, str]) -> list[dg.A
 
 def start_cursor(instance: dg.DagsterInstance, graph, departments: tuple[str, ...]) -> dict:
     """Where a new sensor starts: after the newest failed run and check executions."""
-    department_of = {key: _department(graph.get(key), departments) for key in graph.get_all_asset_keys()}
-    department_of = {key: d for key, d in department_of.items() if d}
-    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(alerted_checks(graph, department_of))
+    checks = alerted_checks(graph, departments_of(graph, departments))
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(checks)
     newest_failure = instance.fetch_run_status_changes(dg.DagsterEventType.RUN_FAILURE, limit=1, ascending=False)
     return {
         "runs": newest_failure.cursor if newest_failure.records else None,
@@ -275,10 +273,15 @@ def build_alerts_sensor(settings: Settings, departments: tuple[str, ...]) -> dg.
     return _alerts
 
 
-def _department(node, departments: tuple[str, ...]) -> str | None:
-    """The department that owns an asset of this code location (None: another's, or a source)."""
-    tagged = node.tags.get(DEPARTMENT)
-    return tagged if node.is_executable and tagged in departments else None
+def departments_of(graph, departments: tuple[str, ...]) -> dict[dg.AssetKey, str]:
+    """The executable assets of this code location that `departments` own, and their department
+    (their `department` tag): another department's assets and the sources are left out."""
+    found = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_executable and node.tags.get(DEPARTMENT) in departments:
+            found[key] = node.tags[DEPARTMENT]
+    return found
 
 
 def _first_line(error) -> str:

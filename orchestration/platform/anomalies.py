@@ -98,9 +98,8 @@ def history_days(spec: TableSpec, day: date, available: Iterable[date]) -> list[
 
 
 def profile(lake: Lake, spec: TableSpec, days: Iterable[date], columns: tuple[str, ...]) -> dict[date, Profile]:
-    """The profile of each partition of `days` present in the lake, read in one query."""
+    """The profile of each partition of `days` (published ones: the caller lists them), read in one query."""
     paths = [lake.partition_path(spec.system, spec.table, d) for d in sorted(set(days))]
-    paths = [p for p in paths if lake.fs.exists(p)]
     if not paths:
         return {}
     schema = pq.read_schema(paths[-1], filesystem=lake.fs)
@@ -140,7 +139,7 @@ def judge(spec: TableSpec, policy: AnomalyPolicy, written: list[date], lake: Lak
     """The row count, freshness and column verdicts of the partitions `written`."""
     available = lake.partition_days(spec.system, spec.table)
     histories = {day: history_days(spec, day, available) for day in written}
-    needed = set(written) | {d for days in histories.values() for d in days}
+    needed = (set(written) | {d for days in histories.values() for d in days}) & set(available)
     profiles = profile(lake, spec, needed, policy.columns)
     verdicts = {check: Verdict(check) for check in (ROW_COUNT, FRESHNESS, COLUMNS)}
     low, high = 1 - policy.tolerance, 1 / (1 - policy.tolerance)

@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
@@ -23,7 +22,8 @@ import yaml
 
 from orchestration.demo.sample_data import SampleSpec, generate
 from orchestration.platform.settings import PROJECT_ROOT
-from tests.services import free_port, graphql, port_open, require_service, stop_process_group
+from tests.integration.conftest import pg_database  # noqa: F401 (the fixture: a database of its own)
+from tests.services import free_port, graphql, stop_process_group
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -40,18 +40,6 @@ EVENTS = """query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection { 
   __typename ... on MessageEvent { timestamp } } } } }"""
 POOLS = "{ instance { info poolConfig { defaultPoolLimit } concurrencyLimits { concurrencyKey slotCount } } }"
 DAEMONS = "{ instance { daemonHealth { allDaemonStatuses { daemonType healthy required } } } }"
-
-
-@pytest.fixture
-def database():
-    """A PostgreSQL database of its own for the Dagster instance, dropped afterwards."""
-    require_service("PostgreSQL", port_open("127.0.0.1", 5432), "start PostgreSQL on 127.0.0.1:5432")
-    name = f"dagster_topology_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    yield name
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as admin:
-        admin.execute(f'drop database "{name}" with (force)')
 
 
 class Topology:
@@ -167,7 +155,8 @@ def wait_for(what: str, probe, topology: Topology, seconds: float = 240):
     raise AssertionError(f"{what}: not within {seconds:.0f} s\n{topology.tail()}")
 
 
-def test_a_sensor_launches_a_queued_run_and_the_history_survives_a_restart(tmp_path, database):
+def test_a_sensor_launches_a_queued_run_and_the_history_survives_a_restart(tmp_path, pg_database):  # noqa: F811
+    database = pg_database
     generate(tmp_path / "data" / "sample", SampleSpec())
     topology = Topology(tmp_path, database)
     topology.initialise()
