@@ -7,17 +7,23 @@
     {%- if not execute -%}
         {{ return("cast(null as date)") }}
     {%- endif -%}
-    {%- set files = var('lake_root') ~ '/' ~ system ~ '/' ~ table ~ '/*/data.parquet' -%}
-    {%- set listing -%}
-        select max(regexp_extract(file, 'partition_date=(\d{4}-\d{2}-\d{2})/', 1))
-        from glob('{{ files }}')
-    {%- endset -%}
-    {%- set newest = run_query(listing).columns[0].values()[0] -%}
+    {%- set folder = lake_folder(system, table) -%}
+    {%- set newest = run_query(adapter.dispatch('newest_partition_query')(folder)).columns[0].values()[0] -%}
     {%- if not newest -%}
         {{ exceptions.raise_compiler_error(
-            "No snapshot of " ~ system ~ "." ~ table ~ " in the lake (" ~ files ~ "): land it "
+            "No snapshot of " ~ system ~ "." ~ table ~ " in the lake (" ~ folder ~ "): land it "
             ~ "first by materialising raw/" ~ system ~ "/" ~ table ~ "."
         ) }}
     {%- endif -%}
     {{ return("cast('" ~ newest ~ "' as date)") }}
+{%- endmacro %}
+
+{% macro default__newest_partition_query(folder) -%}
+    select max(regexp_extract(file, 'partition_date=(\d{4}-\d{2}-\d{2})/', 1))
+    from glob('{{ folder }}/*/data.parquet')
+{%- endmacro %}
+
+{#- Spark lists the partition folders itself; an empty or missing folder gives no row -#}
+{% macro spark__newest_partition_query(folder) -%}
+    select cast(max(partition_date) as string) from parquet.`{{ folder }}`
 {%- endmacro %}

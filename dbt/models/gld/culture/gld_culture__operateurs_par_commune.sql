@@ -31,10 +31,11 @@ communes_with_operators as (
         communes.province_code,
         communes.population,
         coalesce(operators_by_commune.operator_count, 0) as operator_count,
-        cast(
-            coalesce(operators_by_commune.operator_count, 0) * 10000.0
+        -- in double precision on every engine (a literal 10000.0 is a decimal, whose division
+        -- rounds differently in DuckDB and Spark)
+        (
+            cast(coalesce(operators_by_commune.operator_count, 0) as double) * 10000
             / nullif(communes.population, 0)
-            as double
         ) as operators_per_10k_inhabitants
     from communes
     left join operators_by_commune

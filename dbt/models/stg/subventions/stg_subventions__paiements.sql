@@ -8,16 +8,25 @@ source as (
 
 ),
 
-deduplicated as (
+ranked as (
 
     -- the legacy application has no primary key: exact duplicates collapse to one row. A
     -- payment sits in the partition of its payment date only, so this never crosses partitions
     -- (and a filter on partition_date still prunes the files read).
-    select * from source
-    qualify row_number() over (
-        partition by partition_date, id_paiement
-        order by updated_at desc
-    ) = 1
+    select
+        *,
+        row_number() over (
+            partition by partition_date, id_paiement
+            order by updated_at desc
+        ) as duplicate_rank
+    from source
+
+),
+
+deduplicated as (
+
+    select * from ranked
+    where duplicate_rank = 1
 
 ),
 
