@@ -34,11 +34,10 @@ from orchestration.platform.serving import (
     publish_postgres,
     publish_serving_file,
     published_departments,
-    read_gold,
     read_publication,
 )
 from orchestration.platform.settings import ServingConfig, Settings
-from orchestration.platform.warehouse import exclusive_writer
+from orchestration.platform.warehouse import exclusive_writer, read_gold, writer_lock
 
 Manifest = Mapping[str, Any]
 TRANSLATOR = LakehouseTranslator()
@@ -170,7 +169,6 @@ def build_publish_defs(manifest: Manifest, department: str) -> dg.Definitions:
         context: dg.AssetExecutionContext, lake: dg.ResourceParam[Lake], settings: dg.ResourceParam[Settings]
     ):
         config = settings.serving
-        warehouse = settings.warehouse(department)
         built = built_in_run(context, set(models))
         previous = read_publication(lake, department)
         now = datetime.now(UTC)
@@ -182,12 +180,12 @@ def build_publish_defs(manifest: Manifest, department: str) -> dg.Definitions:
                 months[node["name"]] = sorted(date.fromisoformat(p) for p in partitions)
                 keys = ", ".join(f"date '{d.isoformat()}'" for d in months[node["name"]])
                 filters[node["name"]] = f'"{column}" in ({keys})'
-        with exclusive_writer(warehouse, context.log):  # no dbt build writes meanwhile
-            rebuilt = read_gold(warehouse, [models[k]["name"] for k in built], filters)
+        with exclusive_writer(writer_lock(settings, department), context.log):  # no dbt build writes meanwhile
+            rebuilt = read_gold(settings, department, [models[k]["name"] for k in built], filters)
         tables = dict(previous)
         for key in built:
             name = models[key]["name"]
-            table = rebuilt[name]
+            table = rebuilt[name].select(list(models[key]["columns"]))  # the contract's order, on every engine
             if name in months:
                 old = previous.get(name)
                 table = merge_partitions(old and old.table, table, models[key]["config"]["event_time"], months[name])

@@ -49,17 +49,6 @@ class Published:
     data_as_of: date | None
 
 
-def read_gold(warehouse: Path, names: list[str], filters: Mapping[str, str] | None = None) -> dict[str, pa.Table]:
-    """The gold tables `names` of the warehouse, read in one read-only session; `filters`
-    (name -> SQL condition) keeps part of a table (the partitions a run built)."""
-    filters = filters or {}
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        return {
-            name: connection.sql(f'from {SCHEMA}."{name}" where {filters.get(name, "true")}').to_arrow_table()
-            for name in names
-        }
-
-
 def published_table(tables: Mapping[str, Published]) -> pa.Table:
     return pa.table(
         {

@@ -47,12 +47,30 @@ WAREHOUSE_DIR: Mapping[str, str] = {
     "staging": "warehouse",
     "prod": "warehouse",
 }
-# The output of dbt/profiles.yml: `azure` registers the abfs filesystem with DuckDB.
+# The engine that builds the dbt models: `duckdb` on one machine (one file per department), or
+# `spark` when the data outgrows it (docs/engines.md): the same project, models and checks.
+# LAKEHOUSE_ENGINE overrides it for an environment.
+ENGINE: Mapping[str, str] = {
+    "local": "duckdb",
+    "ci": "duckdb",
+    "staging": "duckdb",
+    "prod": "duckdb",
+}
+ENGINES = ("duckdb", "spark")
+# The output of dbt/profiles.yml on DuckDB: `azure` registers the abfs filesystem with DuckDB.
 DBT_TARGET: Mapping[str, str] = {
     "local": "local",
     "ci": "azure",
     "staging": "azure",
     "prod": "azure",
+}
+# The output on Spark: a local[2] session in the dbt process over a local lake; a cluster
+# (Databricks, Fabric, Synapse, a Thrift server) that reads the lake on ADLS itself.
+SPARK_TARGET: Mapping[str, str] = {
+    "local": "spark",
+    "ci": "spark_cluster",
+    "staging": "spark_cluster",
+    "prod": "spark_cluster",
 }
 # When the first stage's schedule runs (UTC, hour and minute): the `daily` job extracts the
 # previous day's partition. LAKEHOUSE_INGESTION_TIME=HH:MM overrides it (an operator moving the
@@ -103,7 +121,9 @@ SOURCE_CONNECTIONS: Mapping[str, Mapping[str, dict]] = yaml.safe_load(CONNECTION
 CONCERNS: Mapping[str, Mapping[str, object]] = {
     "LAKE_ROOT": LAKE_ROOT,
     "WAREHOUSE_DIR": WAREHOUSE_DIR,
+    "ENGINE": ENGINE,
     "DBT_TARGET": DBT_TARGET,
+    "SPARK_TARGET": SPARK_TARGET,
     "INGESTION_TIME": INGESTION_TIME,
     "SERVING_FILE": SERVING_FILE,
     "INSTANCE_STORAGE": INSTANCE_STORAGE,
@@ -116,6 +136,7 @@ POSTGRES_DSN_ENV = "LAKEHOUSE_SERVING_POSTGRES_DSN"
 POSTGRES_SCHEMA_ENV = "LAKEHOUSE_SERVING_POSTGRES_SCHEMA"
 UI_URL_ENV = "LAKEHOUSE_UI_URL"
 INGESTION_TIME_ENV = "LAKEHOUSE_INGESTION_TIME"
+ENGINE_ENV = "LAKEHOUSE_ENGINE"
 
 
 class SettingsError(ValueError):
@@ -218,6 +239,7 @@ class Settings:
     connections: Mapping[str, ConnectionSpec]
     ingestion_time: tuple[int, int]
     serving: ServingConfig
+    engine: str = "duckdb"
     instance_storage: str = "sqlite"
     max_concurrent_runs: int = 4
     ui_url: str = UI_URL["local"]
@@ -239,6 +261,12 @@ class Settings:
         return self.warehouse_dir / f"{department}.duckdb"
 
     @property
+    def spark_dir(self) -> Path:
+        """On Spark with a local session: its warehouse (tables as Parquet folders) and its
+        catalog (a Derby metastore, one process at a time) under the warehouse folder."""
+        return self.warehouse_dir / "spark"
+
+    @property
     def lake_credentials(self) -> LakeCredentials:
         return lake_credentials(self.lake_root, self.lake_environ)
 
@@ -257,6 +285,9 @@ def settings_for(environment: str, data_dir: Path | None = None, environ: Mappin
         raise SettingsError(f"Unknown LAKEHOUSE_ENV {environment!r}: use one of {', '.join(ENVIRONMENTS)}.")
     data_dir = (data_dir or PROJECT_ROOT / "data").resolve()
     environ = environ or {}
+    engine = environ.get(ENGINE_ENV) or ENGINE[environment]
+    if engine not in ENGINES:
+        raise SettingsError(f"Unknown {ENGINE_ENV} {engine!r}: use one of {', '.join(ENGINES)}.")
     lake_root = environ.get("LAKEHOUSE_LAKE_ROOT") or LAKE_ROOT[environment]
     if "://" not in lake_root:
         lake_root = str(data_dir / lake_root)
@@ -271,7 +302,8 @@ def settings_for(environment: str, data_dir: Path | None = None, environ: Mappin
         data_dir=data_dir,
         lake_root=lake_root,
         warehouse_dir=data_dir / WAREHOUSE_DIR[environment],
-        dbt_target=DBT_TARGET[environment],
+        dbt_target=SPARK_TARGET[environment] if engine == "spark" else DBT_TARGET[environment],
+        engine=engine,
         ingestion_time=ingestion_time(environ.get(INGESTION_TIME_ENV)) or INGESTION_TIME[environment],
         serving=serving_config(environment, data_dir, environ),
         instance_storage=INSTANCE_STORAGE[environment],

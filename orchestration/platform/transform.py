@@ -14,7 +14,6 @@ together: one `dbt build` per grain over all their models, each model in its dep
 (a dbt build costs about 8 s before its first model; nothing needs isolating inside one run).
 """
 
-import contextlib
 import functools
 import importlib.metadata
 import json
@@ -33,7 +32,7 @@ from orchestration.platform.dbt_warehouses import write_attachments
 from orchestration.platform.instance import warehouse_pool
 from orchestration.platform.partitions import GRAINS, SINGLE_RUN, covering, event_time_flags, partitions_for
 from orchestration.platform.settings import PROJECT_ROOT, Settings
-from orchestration.platform.warehouse import exclusive_writer, row_counts, shared_reader
+from orchestration.platform.warehouse import build_locks, row_counts
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_ROOT, profiles_dir=PROJECT_ROOT / "dbt")
 PARTIAL_PARSE = "partial_parse.msgpack"
@@ -45,7 +44,11 @@ def dbt_vars(settings: Settings) -> dict:
     """Where the lake and the warehouses are: the same at every run of an environment, whatever
     the department (a var that changes would make dbt parse the whole project again); a build
     attaches the warehouse files its models need (orchestration/platform/dbt_warehouses.py)."""
-    return {"lake_root": settings.lake_root, "warehouse_dir": str(settings.warehouse_dir)}
+    return {
+        "lake_root": settings.lake_root,
+        "warehouse_dir": str(settings.warehouse_dir),
+        "spark_dir": str(settings.spark_dir),
+    }
 
 
 def department_nodes(manifest: dict, departments: tuple[str, ...]) -> dict[str, dict]:
@@ -80,10 +83,10 @@ def model_grain(node: dict) -> str | None:
     return node.get("config", {}).get("batch_size") if node["resource_type"] == "model" else None
 
 
-def table_relations(manifest: dict) -> dict[str, str]:
-    """unique_id -> quoted relation of every model dbt materialises as a table."""
+def table_relations(manifest: dict) -> dict[str, tuple[str, str]]:
+    """unique_id -> (schema, name) of every model dbt materialises as a table."""
     return {
-        unique_id: f'"{node["schema"]}"."{node["alias"]}"'
+        unique_id: (node["schema"], node["alias"])
         for unique_id, node in manifest["nodes"].items()
         if node["resource_type"] in ("model", "seed")
         and node["config"].get("materialized") in ("table", "incremental", "seed")
@@ -152,7 +155,7 @@ def build_dbt_assets(manifest: dict, departments: tuple[str, ...], grain: str | 
     partitions_def = partitions_for(grain)
     owned = department_nodes(manifest, departments)
     # the relations to count after a build, per warehouse file
-    relations: dict[str, dict[str, str]] = {department: {} for department in departments}
+    relations: dict[str, dict[str, tuple[str, str]]] = {department: {} for department in departments}
     for unique_id, relation in table_relations(manifest).items():
         if unique_id in owned:
             relations[owned[unique_id]["database"]][unique_id] = relation
@@ -174,7 +177,8 @@ def build_dbt_assets(manifest: dict, departments: tuple[str, ...], grain: str | 
     )
     def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: dg.ResourceParam[Settings]):
         settings.open_lake()  # a wrong lake credential fails here, naming its variable
-        if missing := [name for name in upstream if not settings.warehouse(name).exists()]:
+        # (on Spark every department's tables are in one catalog: a missing one fails in dbt)
+        if settings.engine == "duckdb" and (missing := [n for n in upstream if not settings.warehouse(n).exists()]):
             raise dg.Failure(
                 description=(
                     f"{who}'s models read the models of {', '.join(missing)}, which were never "
@@ -197,14 +201,7 @@ def build_dbt_assets(manifest: dict, departments: tuple[str, ...], grain: str | 
                     f"The window reaches back to {start}: partitions rewritten "
                     f"upstream in this run ({', '.join(late)})."
                 )
-        # its own warehouses alone (in one order: no deadlock); the ones it reads shared with
-        # other readers, never while they build
-        with contextlib.ExitStack() as locks:
-            waited = 0.0
-            for name in departments:
-                waited += locks.enter_context(exclusive_writer(settings.warehouse(name), context.log))
-            for name in upstream:
-                waited += locks.enter_context(shared_reader(settings.warehouse(name), context.log))
+        with build_locks(settings, departments, upstream, context.log) as waited:
             if waited > 1:
                 context.log.info(f"Waited {waited:.0f} s for the warehouse locks.")
             target_path = _target_path(context)
@@ -214,7 +211,7 @@ def build_dbt_assets(manifest: dict, departments: tuple[str, ...], grain: str | 
                 {name: settings.warehouse(name) for name in departments},
                 {name: settings.warehouse(name) for name in upstream},
             )
-            cache = settings.data_dir / "dbt" / PARTIAL_PARSE
+            cache = settings.data_dir / "dbt" / settings.dbt_target / PARTIAL_PARSE
             if cache.exists():  # the project as parsed by the previous build: no parse again
                 target_path.mkdir(parents=True, exist_ok=True)
                 shutil.copy(cache, target_path / PARTIAL_PARSE)
@@ -224,7 +221,7 @@ def build_dbt_assets(manifest: dict, departments: tuple[str, ...], grain: str | 
             counts = {
                 key: count
                 for name in departments
-                for key, count in row_counts(settings.warehouse(name), relations[name]).items()
+                for key, count in row_counts(settings, name, relations[name]).items()
             }
             reused_parse = _keep_partial_parse(target_path, cache)
         for event in events:

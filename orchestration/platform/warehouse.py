@@ -1,4 +1,10 @@
-"""A department's DuckDB warehouse file: one builder at a time, and row counts read after a build.
+"""Where a department's dbt models are built: one builder at a time, and the tables read after a build.
+
+On DuckDB (the default) each department has its own warehouse file. On Spark (docs/engines.md)
+the models are Spark tables: with the local session, Parquet folders under
+`settings.spark_dir / "warehouse"` and one catalog (a Derby metastore that one process opens at a
+time), so every build of the environment takes one lock, `spark_dir / "catalog"`. The platform
+reads Spark's tables (row counts, publication) as Parquet through DuckDB, like the lake.
 
 DuckDB lets one process write a database file, and a second writer fails at once on the
 file lock. Runs of different partitions may overlap (backfills, the multiprocess executor,
@@ -19,6 +25,7 @@ reference data build at the same time, and the reference's own build waits for t
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import time
 from collections.abc import Iterator, Mapping
@@ -26,6 +33,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+
+from orchestration.platform.settings import Settings
+
+GOLD_SCHEMA = "gld"
 
 
 def lock_path(duckdb_path: Path) -> Path:
@@ -72,15 +84,63 @@ def _lock(duckdb_path: Path, mode: int, log) -> Iterator[float]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def row_counts(duckdb_path: Path, relations: Mapping[str, str]) -> dict[str, int]:
-    """Row count per key of `relations` (key -> "schema"."name"); missing relations are left out."""
-    if not relations or not duckdb_path.exists():
+def writer_lock(settings: Settings, department: str) -> Path:
+    """The file whose lock a build of `department` (and its publication) holds alone."""
+    return settings.spark_dir / "catalog" if settings.engine == "spark" else settings.warehouse(department)
+
+
+@contextmanager
+def build_locks(settings: Settings, departments: tuple[str, ...], upstream: list[str], log=None) -> Iterator[float]:
+    """The locks of a build of `departments` that reads the models of `upstream`: their own
+    warehouses alone (in one order: no deadlock), the ones they read shared with other readers,
+    never while those build. On Spark, the one catalog alone. Yields the seconds spent waiting."""
+    own = sorted({writer_lock(settings, name) for name in departments})
+    shared = [] if settings.engine == "spark" else [settings.warehouse(name) for name in upstream]
+    with contextlib.ExitStack() as locks:
+        waited = sum(locks.enter_context(exclusive_writer(path, log)) for path in own)
+        waited += sum(locks.enter_context(shared_reader(path, log)) for path in shared)
+        yield waited
+
+
+def _spark_table(settings: Settings, schema: str, name: str) -> str:
+    """The Parquet files of a table of the local Spark session (Hive-partitioned when partitioned)."""
+    folder = settings.spark_dir / "warehouse" / f"{schema}.db" / name
+    return f"read_parquet('{folder}/**/*.parquet', hive_partitioning = true)"
+
+
+@contextmanager
+def _reader(settings: Settings, department: str) -> Iterator[tuple[duckdb.DuckDBPyConnection, callable]]:
+    """A read-only DuckDB session on the department's built models, and relation(schema, name)."""
+    if settings.engine == "spark":
+        with duckdb.connect() as connection:
+            yield connection, lambda schema, name: _spark_table(settings, schema, name)
+    else:
+        with duckdb.connect(str(settings.warehouse(department)), read_only=True) as connection:
+            yield connection, lambda schema, name: f'"{schema}"."{name}"'
+
+
+def row_counts(settings: Settings, department: str, relations: Mapping[str, tuple[str, str]]) -> dict[str, int]:
+    """Row count per key of `relations` (key -> (schema, name)); missing relations are left out."""
+    if not relations or (settings.engine == "duckdb" and not settings.warehouse(department).exists()):
         return {}
     counts = {}
-    with duckdb.connect(str(duckdb_path), read_only=True) as connection:
-        for key, relation in relations.items():
+    with _reader(settings, department) as (connection, relation):
+        for key, (schema, name) in relations.items():
             try:
-                counts[key] = connection.execute(f"select count(*) from {relation}").fetchone()[0]
-            except duckdb.CatalogException:
+                counts[key] = connection.execute(f"select count(*) from {relation(schema, name)}").fetchone()[0]
+            except (duckdb.CatalogException, duckdb.IOException):
                 continue
     return counts
+
+
+def read_gold(
+    settings: Settings, department: str, names: list[str], filters: Mapping[str, str] | None = None
+) -> dict[str, pa.Table]:
+    """The gold tables `names` that the department's builds left, read in one read-only session;
+    `filters` (name -> SQL condition) keeps part of a table (the partitions a run built)."""
+    filters = filters or {}
+    with _reader(settings, department) as (connection, relation):
+        return {
+            name: connection.sql(f"from {relation(GOLD_SCHEMA, name)} where {filters.get(name, 'true')}").to_arrow_table()
+            for name in names
+        }

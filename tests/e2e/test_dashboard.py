@@ -18,8 +18,9 @@ from decimal import Decimal
 
 import pytest
 
-from orchestration.platform.serving import Published, connect_read_only, publish_serving_file, read_gold
+from orchestration.platform.serving import Published, connect_read_only, publish_serving_file
 from orchestration.platform.settings import PROJECT_ROOT
+from orchestration.platform.warehouse import read_gold
 from tests.gold import warehouses
 from tests.services import free_port, require_service, stop_process_group
 
@@ -219,7 +220,7 @@ def test_republishing_while_the_dashboard_is_open_neither_blocks_nor_breaks_it(b
     tables = {
         name: table
         for department in DEPARTMENTS
-        for name, table in read_gold(built.warehouse(department), [t for t in GOLD_TABLES if department in t]).items()
+        for name, table in read_gold(built, department, [t for t in GOLD_TABLES if department in t]).items()
     }
     halved = tables[SUBVENTIONS].slice(0, tables[SUBVENTIONS].num_rows // 2)
     now = datetime.now(UTC)
