@@ -138,3 +138,37 @@ def test_a_model_of_no_department(manifest):
     [message] = messages(manifest)
     assert message.startswith("int_sport__clubs: belongs to no department (its database is 'lakehouse')")
     assert "`int/sport: +database: <department>`" in message
+
+
+def test_a_duckdb_only_function_is_refused_at_lint_time(manifest):
+    # DuckDB's timezone() and strftime(): the model builds here and fails on Spark
+    model(manifest, "int_culture__demandes")["raw_code"] = (
+        "select request_id, strftime(submitted_at, '%Y-%m') as submitted_month,\n"
+        "    cast(timezone('UTC', submitted_at) as date) as submitted_on\n"
+        "from {{ ref('stg_subventions__demandes') }}\nwhere {{ in_window('partition_date') }}"
+    )
+    assert messages(manifest) == [
+        f"int_culture__demandes: calls {name}(), which is not a Spark SQL function: write it with a dbt "
+        "cross-database macro (dbt.date_trunc, dbt.datediff, ...) or a macro of macros/ that dispatches "
+        "per engine (docs/engines.md) [portable_sql]"
+        for name in ("strftime", "timezone")
+    ]
+
+
+def test_qualify_is_refused_and_the_portable_rewrite_passes(manifest):
+    node = model(manifest, "stg_subventions__paiements")
+    ranked = "row_number() over (partition by partition_date, id_paiement order by updated_at desc)"
+    node["raw_code"] = f"select * from {{{{ source('subventions', 'paiement') }}}}\nqualify {ranked} = 1"
+    assert messages(manifest) == [
+        "stg_subventions__paiements: uses QUALIFY (filter a row_number() column in an outer select "
+        "instead), which Spark does not have [portable_sql]"
+    ]
+    node["raw_code"] = f"select * from (select *, {ranked} as duplicate_rank from x) as ranked where duplicate_rank = 1"
+    assert messages(manifest) == []
+
+
+def test_sql_that_spark_cannot_parse_is_refused(manifest):
+    # a DuckDB struct literal
+    model(manifest, "int_sport__clubs")["raw_code"] = "select {'club': club_id} as club from {{ ref('stg_sport__clubs') }}"
+    [message] = messages(manifest)
+    assert message.startswith("int_sport__clubs: is not Spark SQL (")

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orchestration.platform.portability import portability
+
 LAYERS = ("stg", "int", "gld")
 # which layers a model of each layer may read (`ref`); stg reads sources only
 MAY_READ = {"stg": set(), "int": {"stg", "int", "seed"}, "gld": {"int", "gld", "seed"}}
@@ -33,7 +35,16 @@ class Violation:
 
 
 def check_manifest(manifest: Manifest) -> list[Violation]:
-    rules = (naming, layering, documentation, key_tests, gold_contracts, sources_match_registry, departments)
+    rules = (
+        naming,
+        layering,
+        documentation,
+        key_tests,
+        gold_contracts,
+        sources_match_registry,
+        departments,
+        runs_on_spark,
+    )
     return [violation for rule in rules for violation in rule(manifest)]
 
 
@@ -242,6 +253,12 @@ def departments(manifest: Manifest) -> Iterator[Violation]:
             "departments",
             "is listed in workspace.yaml but has no orchestration/locations/<name>/definitions.py.",
         )
+
+
+def runs_on_spark(manifest: Manifest) -> Iterator[Violation]:
+    """Every model and singular test runs on Spark too (orchestration/platform/portability.py)."""
+    for name, problem in portability(manifest):
+        yield Violation(name, "portable_sql", problem)
 
 
 def registry_violations(path: Path) -> list[Violation]:
