@@ -15,13 +15,16 @@
     {{ return(dbt.dbt_spark_validate_get_incremental_strategy(raw_strategy, file_format)) }}
 {%- endmacro %}
 
-{% macro dbt_spark_get_incremental_sql(strategy, source, target, existing, unique_key, incremental_predicates) -%}
+{% macro dbt_spark_get_incremental_sql(
+    strategy, source, target, existing, unique_key, incremental_predicates
+) -%}
     {%- if strategy != 'window' -%}
         {{ return(dbt.dbt_spark_get_incremental_sql(
             strategy, source, target, existing, unique_key, incremental_predicates)) }}
     {%- endif -%}
     {%- set partition_column = config.get('event_time') -%}
-    {%- set columns = adapter.get_columns_in_relation(target) | map(attribute='quoted') | join(', ') -%}
+    {%- set columns = adapter.get_columns_in_relation(target)
+        | map(attribute='quoted') | join(', ') -%}
     {%- set start = window_start() | trim -%}
     {%- set end = window_end() | trim -%}
     {%- if not (start and end) -%}

@@ -8,7 +8,8 @@
         {{ return("cast(null as date)") }}
     {%- endif -%}
     {%- set folder = lake_folder(system, table) -%}
-    {%- set newest = run_query(adapter.dispatch('newest_partition_query')(folder)).columns[0].values()[0] -%}
+    {%- set listing = adapter.dispatch('newest_partition_query')(folder) -%}
+    {%- set newest = run_query(listing).columns[0].values()[0] -%}
     {%- if not newest -%}
         {{ exceptions.raise_compiler_error(
             "No snapshot of " ~ system ~ "." ~ table ~ " in the lake (" ~ folder ~ "): land it "

@@ -169,6 +169,8 @@ def test_qualify_is_refused_and_the_portable_rewrite_passes(manifest):
 
 def test_sql_that_spark_cannot_parse_is_refused(manifest):
     # a DuckDB struct literal
-    model(manifest, "int_sport__clubs")["raw_code"] = "select {'club': club_id} as club from {{ ref('stg_sport__clubs') }}"
+    model(manifest, "int_sport__clubs")["raw_code"] = (
+        "select {'club': club_id} as club from {{ ref('stg_sport__clubs') }}"
+    )
     [message] = messages(manifest)
     assert message.startswith("int_sport__clubs: is not Spark SQL (")

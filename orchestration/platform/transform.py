@@ -219,9 +219,7 @@ def build_dbt_assets(manifest: dict, departments: tuple[str, ...], grain: str | 
             # buffered so that row counts can be read once dbt has released the file
             events = list(invocation.stream())
             counts = {
-                key: count
-                for name in departments
-                for key, count in row_counts(settings, name, relations[name]).items()
+                key: count for name in departments for key, count in row_counts(settings, name, relations[name]).items()
             }
             reused_parse = _keep_partial_parse(target_path, cache)
         for event in events:

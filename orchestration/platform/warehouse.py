@@ -141,6 +141,8 @@ def read_gold(
     filters = filters or {}
     with _reader(settings, department) as (connection, relation):
         return {
-            name: connection.sql(f"from {relation(GOLD_SCHEMA, name)} where {filters.get(name, 'true')}").to_arrow_table()
+            name: connection.sql(
+                f"from {relation(GOLD_SCHEMA, name)} where {filters.get(name, 'true')}"
+            ).to_arrow_table()
             for name in names
         }

@@ -53,9 +53,7 @@ def test_dagster_builds_the_sample_on_spark_and_publishes_the_same_gold_as_duckd
     shutil.rmtree(gold_root(settings.lake_root))
 
     last = SAMPLE_START + timedelta(days=SAMPLE_DAYS - 1)
-    run = run_window(
-        settings, SAMPLE_START, last, instance=dg.DagsterInstance.ephemeral(), select="not key:raw/*"
-    )
+    run = run_window(settings, SAMPLE_START, last, instance=dg.DagsterInstance.ephemeral(), select="not key:raw/*")
 
     assert run.success, [r.failure_message for r in run.results if not r.success]
     built = {
