@@ -131,7 +131,9 @@ def as_number(text: str) -> Decimal:
     return Decimal(re.sub(r"[^\d,-]", "", text).replace(",", "."))
 
 
-def shown_metrics(browser, url: str, expected: dict[str, Decimal] | None = None, timeout=60) -> dict:
+def shown_metrics(
+    browser, url: str, expected: dict[str, Decimal] | None = None, timeout=60, labels: list[str] | None = None
+) -> dict:
     """The page's metrics, label -> number, once every one is shown (and equals `expected`,
     when given: the page may need a rerun to show a new version)."""
     from selenium.webdriver.common.by import By
@@ -148,7 +150,9 @@ def shown_metrics(browser, url: str, expected: dict[str, Decimal] | None = None,
             label, _, value = metric.text.partition("\n")
             found[label] = as_number(value)
         wanted = expected or {}
-        return found if found and all(found.get(k) == v for k, v in wanted.items()) else None
+        # the page draws its metrics one by one: wait for those asked for
+        complete = found and set(labels or ()) <= set(found)
+        return found if complete and all(found.get(k) == v for k, v in wanted.items()) else None
 
     return WebDriverWait(browser, timeout).until(metrics)
 
@@ -186,7 +190,7 @@ def test_each_page_shows_its_gold_table_numbers(built, dashboard, browser, page)
     sql, labels = PAGES[page]
     season = gold(built, "select max(season) from gld.gld_sport__affiliations")[0]
     expected = {label.format(season=season): Decimal(value) for label, value in zip(labels, gold(built, sql))}
-    shown = shown_metrics(browser, f"{dashboard}/{page}")
+    shown = shown_metrics(browser, f"{dashboard}/{page}", labels=list(expected))
     screenshot(browser, page)
     assert {label: shown.get(label) for label in expected} == expected
 

@@ -85,3 +85,15 @@ def test_the_schedule_time_can_be_moved_by_a_variable_and_a_wrong_one_is_refused
     assert settings_for("prod", tmp_path, {}).ingestion_time == (4, 30)
     with pytest.raises(SettingsError, match="HH:MM in UTC"):
         settings_for("prod", tmp_path, {"LAKEHOUSE_INGESTION_TIME": "25:00"})
+
+
+def test_the_engine_is_duckdb_unless_spark_is_asked_for_and_a_wrong_one_is_refused(tmp_path):
+    duckdb = settings_for("local", data_dir=tmp_path)
+    assert (duckdb.engine, duckdb.dbt_target) == ("duckdb", "local")
+    spark = settings_for("local", data_dir=tmp_path, environ={"LAKEHOUSE_ENGINE": "spark"})
+    assert (spark.engine, spark.dbt_target) == ("spark", "spark")
+    assert spark.spark_dir == tmp_path.resolve() / "warehouse" / "spark"
+    cluster = settings_for("prod", data_dir=tmp_path, environ={"LAKEHOUSE_ENGINE": "spark"})
+    assert cluster.dbt_target == "spark_cluster"  # a cluster reads the lake on ADLS itself
+    with pytest.raises(SettingsError, match="Unknown LAKEHOUSE_ENGINE 'snowflake': use one of duckdb, spark"):
+        settings_for("local", data_dir=tmp_path, environ={"LAKEHOUSE_ENGINE": "snowflake"})
