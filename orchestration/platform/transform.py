@@ -161,7 +161,11 @@ def build_dbt_assets(manifest: dict, departments: tuple[str, ...], grain: str | 
             relations[owned[unique_id]["database"]][unique_id] = relation
     upstream = upstream_departments(manifest, departments, grain)
     others = [g for g in GRAINS if g != grain]
-    mine = [f"config.database:{department}" for department in departments]
+    # the departments that have models of this grain (dbt warns about a selector that matches nothing)
+    having = (
+        sorted({node["database"] for node in owned.values() if model_grain(node) == grain}) if grain else departments
+    )
+    mine = [f"config.database:{department}" for department in having]
     who = ", ".join(departments)
 
     @dbt_assets(
