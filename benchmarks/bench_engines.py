@@ -1,6 +1,6 @@
 """The same dbt project on DuckDB and on Spark `local[2]`: `dbt build` of the sample at two scales.
 
-For each scale (BENCH_ENGINES_SCALES, default `1,10`: the sample's rows times 1 and 10), the
+For each scale (BENCH_ENGINES_SCALES, default `1,100`: the sample's rows times 1 and 100), the
 sample is generated and landed in a fresh lake by the ingestion assets (as `make run` does),
 then a plain `dbt build` (every seed, model and test, no window) runs on each engine from an
 empty warehouse, BENCH_REPEATS times (default 3): the median, and Spark's time over DuckDB's.
@@ -68,7 +68,7 @@ def dbt_build(data_dir: Path, engine: str) -> float:
 
 
 def main() -> None:
-    scales = [float(s) for s in os.environ.get("BENCH_ENGINES_SCALES", "1,10").split(",")]
+    scales = [float(s) for s in os.environ.get("BENCH_ENGINES_SCALES", "1,100").split(",")]
     repeats = int(os.environ.get("BENCH_REPEATS", "3"))
     medians: dict[str, dict[float, float]] = {engine: {} for engine in ENGINES}
     with tempfile.TemporaryDirectory(prefix="bench-engines-") as tmp:

@@ -1,4 +1,7 @@
-"""Transform: a department's dbt models on DuckDB as Dagster assets, one dbt build per grain and run.
+"""Transform: a department's dbt models as Dagster assets, one dbt build per grain and run.
+
+On DuckDB (the default) or, with LAKEHOUSE_ENGINE=spark, on Spark (docs/engines.md): the same
+assets, checks and build; only the dbt output and where the tables are (warehouse.py) differ.
 
 The department's models are those whose dbt `database` is the department; they are built in its
 own warehouse file (`settings.warehouse(department)`), which attaches read-only the warehouses of
@@ -210,11 +213,12 @@ def build_dbt_assets(manifest: dict, departments: tuple[str, ...], grain: str | 
                 context.log.info(f"Waited {waited:.0f} s for the warehouse locks.")
             target_path = _target_path(context)
             prune_targets(target_path)
-            write_attachments(
-                target_path,
-                {name: settings.warehouse(name) for name in departments},
-                {name: settings.warehouse(name) for name in upstream},
-            )
+            if settings.engine == "duckdb":  # the files the build opens (Spark has one catalog)
+                write_attachments(
+                    target_path,
+                    {name: settings.warehouse(name) for name in departments},
+                    {name: settings.warehouse(name) for name in upstream},
+                )
             cache = settings.data_dir / "dbt" / settings.dbt_target / PARTIAL_PARSE
             if cache.exists():  # the project as parsed by the previous build: no parse again
                 target_path.mkdir(parents=True, exist_ok=True)

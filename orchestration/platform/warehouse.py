@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -109,7 +109,9 @@ def _spark_table(settings: Settings, schema: str, name: str) -> str:
 
 
 @contextmanager
-def _reader(settings: Settings, department: str) -> Iterator[tuple[duckdb.DuckDBPyConnection, callable]]:
+def _reader(
+    settings: Settings, department: str
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, Callable[[str, str], str]]]:
     """A read-only DuckDB session on the department's built models, and relation(schema, name)."""
     if settings.engine == "spark":
         with duckdb.connect() as connection:
