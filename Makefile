@@ -44,11 +44,11 @@ scaffold: install ## write the staging model of a landed table: make scaffold TA
 location: install ## add a department (a code location): make location NAME=<name> OWNER=<e-mail> [DESCRIPTION="..."]
 	$(RUN) python -m orchestration.platform.cli location '$(NAME)' --owner '$(OWNER)' $(if $(DESCRIPTION),--description "$(DESCRIPTION)")
 
-dev: manifest $(DAGSTER_HOME)/dagster.yaml ## dagster dev: every department's code location (LOCATION=culture: one) on http://127.0.0.1:3000
-	$(RUN) dagster dev $(if $(LOCATION),-m orchestration.locations.$(LOCATION).definitions,-w workspace.yaml) -h 127.0.0.1 -p 3000
+dev: manifest $(DAGSTER_HOME)/dagster.yaml ## dagster dev: every department's code location (LOCATION=culture: one) on http://127.0.0.1:3000 (PORT=..)
+	$(RUN) dagster dev $(if $(LOCATION),-m orchestration.locations.$(LOCATION).definitions,-w workspace.yaml) -h 127.0.0.1 -p $(or $(PORT),3000)
 
-dashboard: install ## the dashboard of the gold tables on http://127.0.0.1:8501 (after make demo)
-	$(RUN) python -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 \
+dashboard: install ## the dashboard of the gold tables on http://127.0.0.1:8501 (after make demo; PORT=..)
+	$(RUN) python -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(or $(PORT),8501) \
 		--server.headless true --browser.gatherUsageStats false
 
 $(DAGSTER_HOME)/dagster.yaml: orchestration/platform/instance.py | install

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import data, ui
 from dashboard.views import VIEWS
+from orchestration.platform.settings import SettingsError
 
 TITLE = "Tableaux de bord"
 
@@ -16,9 +17,9 @@ def page(view) -> st.Page:
     def show() -> None:
         try:
             connection = data.connect()
-        except FileNotFoundError as missing:
+        except (FileNotFoundError, SettingsError) as error:
             st.title(view.TITLE)
-            st.error(str(missing))
+            ui.unavailable(error)
             return
         with connection:  # one version of the serving file for the whole page, then let go
             ui.header(connection, view.TITLE, view.TABLE)
@@ -32,8 +33,8 @@ def overview(pages: list[st.Page]) -> None:
     st.title(TITLE)
     try:
         connection = data.connect()
-    except FileNotFoundError as missing:
-        st.error(str(missing))
+    except (FileNotFoundError, SettingsError) as error:
+        ui.unavailable(error)
         return
     with connection:
         for view, view_page in zip(VIEWS, pages):
@@ -41,7 +42,7 @@ def overview(pages: list[st.Page]) -> None:
             st.page_link(view_page, label=view.TITLE)
             st.caption(
                 f"`{view.TABLE}` · {ui.described(data_as_of)} · publiée le "
-                f"{published_at:%d/%m/%Y %H:%M} UTC · {ui.number(rows)} lignes"
+                f"{ui.local_time(published_at)} · {ui.number(rows)} lignes"
             )
 
 

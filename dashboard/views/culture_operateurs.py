@@ -20,21 +20,22 @@ def queries(provinces=()) -> dict[str, data.Query]:
             params,
         ),
         "by_province": (
-            f"select province_code, {PER_10K} as per_10k from {RELATION} where {where} group by all order by all",
+            f"select province_name, {PER_10K} as per_10k from {RELATION} where {where} "
+            "group by all order by per_10k desc, province_name",
             params,
         ),
         "communes": (
-            f"select province_code, commune_name, commune_nis_code, population, operator_count, "
+            f"select province_name, commune_name, commune_nis_code, population, operator_count, "
             f"operators_per_10k_inhabitants from {RELATION} where {where} "
-            "order by province_code, operators_per_10k_inhabitants desc nulls last, commune_name",
+            "order by province_name, operators_per_10k_inhabitants desc nulls last, commune_name",
             params,
         ),
     }
 
 
 def render(connection) -> None:
-    provinces = data.column(connection, f"select distinct province_code from {RELATION} order by 1")
-    chosen = st.multiselect("Provinces", provinces, placeholder="Toutes les provinces")
+    provinces = data.labels(connection, f"select distinct province_code, province_name from {RELATION} order by 2")
+    chosen = st.multiselect("Provinces", provinces, format_func=provinces.get, placeholder="Toutes les provinces")
     result = data.run(connection, queries(chosen))
 
     totals = result["totals"].iloc[0]
@@ -47,26 +48,22 @@ def render(connection) -> None:
         }
     )
     st.subheader("Par province")
-    st.bar_chart(
-        result["by_province"], x="province_code", y="per_10k", x_label="province", y_label="opérateurs / 10 000 hab."
+    ui.bar_chart(
+        result["by_province"],
+        "province_name",
+        "per_10k",
+        {"province_name": "Province", "per_10k": "Opérateurs pour 10 000 habitants"},
+        decimals=2,
     )
     st.subheader("Par commune")
-    communes = result["communes"]
-    st.dataframe(
-        communes,
-        hide_index=True,
-        use_container_width=True,
-        column_config={
-            "province_code": "Province",
-            "commune_name": "Commune",
-            "commune_nis_code": "Code INS",
-            "population": st.column_config.NumberColumn("Habitants", format="localized"),
-            "operator_count": "Opérateurs",
-            "operators_per_10k_inhabitants": st.column_config.ProgressColumn(
-                "Opérateurs / 10 000 hab.",
-                format="%.2f",
-                min_value=0,
-                max_value=float(communes.operators_per_10k_inhabitants.max() or 1),
-            ),
+    ui.table(
+        result["communes"],
+        {
+            "province_name": ("Province", None),
+            "commune_name": ("Commune", None),
+            "commune_nis_code": ("Code INS", None),
+            "population": ("Habitants", 0),
+            "operator_count": ("Opérateurs", 0),
+            "operators_per_10k_inhabitants": ("Opérateurs pour 10 000 hab.", 2),
         },
     )

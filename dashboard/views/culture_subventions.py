@@ -19,13 +19,14 @@ def queries(sectors=(), provinces=(), months=()) -> dict[str, data.Query]:
             params,
         ),
         "paid_by_month": (
-            f"select strftime(month, '%Y-%m') as mois, sector_label as secteur, "
-            f'sum(paid_amount) as "payé" from {RELATION} where {where} group by all order by all',
+            f"select month, sector_label, sum(paid_amount) as paid_amount from {RELATION} "
+            f"where {where} group by all order by all",
             params,
         ),
         "by_province": (
-            f'select province_name as province, sum(requested_amount) as "demandé", '
-            f'sum(paid_amount) as "payé" from {RELATION} where {where} group by all order by 3 desc',
+            f'unpivot (select province_name, sum(requested_amount) as "Demandé", sum(paid_amount) as "Payé" '
+            f"from {RELATION} where {where} group by all) "
+            'on "Demandé", "Payé" into name amount_kind value amount order by province_name, amount_kind',
             params,
         ),
         "detail": (
@@ -58,21 +59,31 @@ def render(connection) -> None:
     ui.metrics({"Montant demandé": ui.euros(totals.requested), "Montant payé": ui.euros(totals.paid)})
     ui.metrics({"Demandes": ui.number(totals.requests), "Paiements": ui.number(totals.payments)})
     st.subheader("Subventions payées par mois")
-    st.line_chart(result["paid_by_month"], x="mois", y="payé", color="secteur", y_label="payé (€)")
+    ui.monthly_chart(
+        result["paid_by_month"],
+        "month",
+        "paid_amount",
+        "sector_label",
+        {"month": "Mois", "paid_amount": "Montant payé (€)", "sector_label": "Secteur"},
+    )
     st.subheader("Par province")
-    st.bar_chart(result["by_province"], x="province", y=["demandé", "payé"], stack=False, y_label="€")
+    ui.bar_chart(
+        result["by_province"],
+        "province_name",
+        "amount",
+        {"province_name": "Province", "amount": "Montant (€)", "amount_kind": "Montant"},
+        series="amount_kind",
+    )
     st.subheader("Détail")
-    st.dataframe(
+    ui.table(
         result["detail"],
-        hide_index=True,
-        use_container_width=True,
-        column_config={
-            "month": st.column_config.DateColumn("Mois", format="MM/YYYY"),
-            "sector_label": "Secteur",
-            "province_name": "Province",
-            "requested_amount": st.column_config.NumberColumn("Demandé (€)", format="%.2f"),
-            "request_count": "Demandes",
-            "paid_amount": st.column_config.NumberColumn("Payé (€)", format="%.2f"),
-            "payment_count": "Paiements",
+        {
+            "month": ("Mois", "month"),
+            "sector_label": ("Secteur", None),
+            "province_name": ("Province", None),
+            "requested_amount": ("Demandé", "€"),
+            "request_count": ("Demandes", 0),
+            "paid_amount": ("Payé", "€"),
+            "payment_count": ("Paiements", 0),
         },
     )

@@ -47,23 +47,20 @@ def render(connection) -> None:
         }
     )
     st.subheader("Par réseau et niveau")
-    st.bar_chart(
+    ui.bar_chart(
         result["by_network_level"],
-        x="network_label",
-        y="schools",
-        color="level_label",
-        x_label="réseau",
-        y_label="écoles",
+        "network_label",
+        "schools",
+        {"network_label": "Réseau", "schools": "Écoles ouvertes", "level_label": "Niveau"},
+        series="level_label",
     )
     st.subheader("Par commune")
-    st.dataframe(
+    ui.table(
         result["by_commune"],
-        hide_index=True,
-        use_container_width=True,
-        column_config={
-            "commune_name": "Commune",
-            "network_label": "Réseau",
-            "level_label": "Niveau",
-            "open_school_count": "Écoles ouvertes",
+        {
+            "commune_name": ("Commune", None),
+            "network_label": ("Réseau", None),
+            "level_label": ("Niveau", None),
+            "open_school_count": ("Écoles ouvertes", 0),
         },
     )

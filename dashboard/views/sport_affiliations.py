@@ -62,15 +62,20 @@ def render(connection) -> None:
         }
     )
     st.subheader("Par tranche d'âge")
-    st.bar_chart(
+    ui.bar_chart(
         result["by_age_band"],
-        x="age_band",
-        y="affiliations",
-        color="gender",
-        x_label="tranche d'âge",
-        y_label="affiliations",
+        "age_band",
+        "affiliations",
+        {"age_band": "Tranche d'âge", "affiliations": "Affiliations", "gender": "Genre"},
+        series="gender",
     )
     st.subheader("Par saison")
-    st.bar_chart(result["by_season"], x="season", y="affiliations", x_label="saison")
+    ui.bar_chart(result["by_season"], "season", "affiliations", {"season": "Saison", "affiliations": "Affiliations"})
     st.subheader("Par commune et tranche d'âge")
-    st.dataframe(result["by_commune"], hide_index=True, use_container_width=True)
+    ui.table(
+        result["by_commune"],
+        {
+            "commune_name": ("Commune", None),
+            **{band: (f"{band} ans" if band[0].isdigit() else "Âge inconnu", 0) for band in AGE_BANDS},
+        },
+    )

@@ -1,4 +1,4 @@
-"""Deterministic generator of the sample sources (see shared DOMAIN.md) as SQLite files.
+"""Deterministic generator of the sample sources (docs/domain.md) as SQLite files.
 
 One SQLite file per source system (`denodo.sqlite`, `subventions.sqlite`, `sport.sqlite`),
 holding the tables the ingestion registry declares. The data is dirty on purpose: trailing

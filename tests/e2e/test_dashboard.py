@@ -13,8 +13,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -60,9 +63,9 @@ def gold(settings, sql) -> tuple:
         return connection.execute(sql).fetchall()[0]
 
 
-@pytest.fixture(scope="module")
-def dashboard(built):
-    """`make dashboard`'s server on the built data directory; yields its base URL."""
+@contextmanager
+def streamlit_server(environ: dict[str, str]) -> Iterator[str]:
+    """`make dashboard`'s server with `environ` added; yields its base URL."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -81,7 +84,7 @@ def dashboard(built):
             "false",
         ],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "LAKEHOUSE_DATA_DIR": str(built.data_dir)},
+        env={**os.environ, **environ},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group, stopped as a whole below
@@ -102,6 +105,13 @@ def dashboard(built):
         yield url
     finally:
         stop_process_group(server)
+
+
+@pytest.fixture(scope="module")
+def dashboard(built):
+    """`make dashboard`'s server on the built data directory; yields its base URL."""
+    with streamlit_server({"LAKEHOUSE_DATA_DIR": str(built.data_dir)}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -187,12 +197,32 @@ PAGES = {
 
 @pytest.mark.parametrize("page", PAGES)
 def test_each_page_shows_its_gold_table_numbers(built, dashboard, browser, page):
+    from selenium.webdriver.common.by import By
+
     sql, labels = PAGES[page]
     season = gold(built, "select max(season) from gld.gld_sport__affiliations")[0]
     expected = {label.format(season=season): Decimal(value) for label, value in zip(labels, gold(built, sql))}
     shown = shown_metrics(browser, f"{dashboard}/{page}", labels=list(expected))
     screenshot(browser, page)
     assert {label: shown.get(label) for label in expected} == expected
+    # a page for end users (.streamlit/config.toml): no developer menu, no "Deploy" button
+    assert "Deploy" not in browser.find_element(By.TAG_NAME, "header").text
+    # the charts' axes and legends: French numbers, readers' words, never a column's name
+    texts = chart_texts(browser)
+    assert not [t for t in texts if re.search(r"\d,\d{3}\b", t)], "a number written the English way"
+    assert not [t for t in texts if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", t)], "a column's name shown"
+
+
+def chart_texts(browser) -> list[str]:
+    """The text of every chart of the page (axes, ticks, legends), once they are drawn."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def drawn(driver):
+        charts = driver.find_elements(By.CSS_SELECTOR, ".vega-embed svg")
+        return charts and [e.text for chart in charts for e in chart.find_elements(By.TAG_NAME, "text") if e.text]
+
+    return WebDriverWait(browser, 60).until(drawn)
 
 
 def test_the_home_page_links_every_page_with_its_freshness(built, dashboard, browser):
@@ -211,10 +241,33 @@ def test_the_home_page_links_every_page_with_its_freshness(built, dashboard, bro
         assert table in text
     # the date the data describes, next to when it was published
     with connect_read_only(built.serving.path) as connection:
-        [(last_day,)] = connection.execute(
-            f"select data_as_of from gld._published where table_name = '{SUBVENTIONS}'"
+        [(last_day, published_at)] = connection.execute(
+            f"select data_as_of, published_at from gld._published where table_name = '{SUBVENTIONS}'"
         ).fetchall()
     assert f"données au {last_day:%d/%m/%Y}" in text
+    # when, as the readers' clocks say it (Europe/Brussels), never in UTC
+    assert f"publiée le {published_at.astimezone(ZoneInfo('Europe/Brussels')):%d/%m/%Y %H:%M}" in text
+    assert "UTC" not in text
+
+
+@pytest.mark.parametrize(
+    ("environ", "shown"),
+    [
+        ({}, "Aucune table n'est encore publiée dans cet environnement"),
+        ({"LAKEHOUSE_ENV": "prodd"}, "Le tableau de bord est mal configuré ; à transmettre à l'équipe data : Unknown"),
+    ],
+    ids=["nothing-published", "wrong-environment"],
+)
+def test_a_dashboard_with_nothing_to_show_says_why_in_french_without_a_traceback(tmp_path, browser, environ, shown):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with streamlit_server({"LAKEHOUSE_DATA_DIR": str(tmp_path), **environ}) as url:
+        browser.get(f"{url}/culture_subventions")
+        text = WebDriverWait(browser, 60).until(
+            lambda d: shown in d.find_element(By.TAG_NAME, "main").text and d.find_element(By.TAG_NAME, "main").text
+        )
+    assert "Traceback" not in text and not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
 
 
 def test_republishing_while_the_dashboard_is_open_neither_blocks_nor_breaks_it(built, dashboard, browser):

@@ -29,6 +29,7 @@ communes_with_operators as (
         communes.commune_nis_code,
         communes.commune_name,
         communes.province_code,
+        communes.province_name,
         communes.population,
         coalesce(operators_by_commune.operator_count, 0) as operator_count,
         -- in double precision on every engine (a literal 10000.0 is a decimal, whose division
