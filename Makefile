@@ -72,8 +72,9 @@ fix: install ## let ruff and sqlfluff fix what they can
 	$(RUN) ruff check --fix $(PY_PATHS)
 	$(RUN) sqlfluff fix $(SQL_PATHS)
 
-docs: manifest ## build the dbt documentation site (run make demo first for row-level details)
+docs: manifest ## build the dbt documentation site and serve it on http://127.0.0.1:8080 (PORT=..; after make demo)
 	$(RUN) python -m orchestration.platform.cli docs
+	$(RUN) python -m http.server $(or $(PORT),8080) --bind 127.0.0.1 --directory target
 
 bench: manifest ## benchmarks: our code against its peers, same run, ratios (BENCH=name to pick)
 	$(RUN) python -m benchmarks $(BENCH)

@@ -2,9 +2,11 @@
 
 import dagster as dg
 
+from orchestration.platform.dbt_translator import LakehouseTranslator
 from orchestration.platform.definitions import build_definitions
 from orchestration.platform.partitions import DAILY, MONTHLY
 from orchestration.platform.registry import load_all
+from orchestration.platform.settings import settings_for
 
 
 def ingestion_keys():
@@ -144,7 +146,8 @@ def test_personal_data_is_tagged_where_it_flows(graph):
 def test_models_link_to_their_documentation(manifest, graph):
     for node in nodes(manifest, "model"):
         link = graph.get(model_key(node)).metadata["documentation"].value
-        assert link.endswith(f"static_index.html#!/model/{node['unique_id']}")
+        # served over HTTP (make docs) at the environment's address, never a file:// path
+        assert link == f"http://127.0.0.1:8080/static_index.html#!/model/{node['unique_id']}"
 
 
 def test_ingestion_schedule_follows_the_environment_settings(tmp_path):
@@ -155,3 +158,35 @@ def test_ingestion_schedule_follows_the_environment_settings(tmp_path):
         [schedule] = definitions.get_repository_def().schedule_defs
         hour, minute = INGESTION_TIME[environment]
         assert schedule.cron_schedule == f"{minute} {hour} * * *"
+
+
+def test_descriptions_are_words_not_sql_and_every_dbt_check_says_what_it_checks(manifest, graph):
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model":
+            description = graph.get(LakehouseTranslator().get_asset_key(node)).description
+            assert description == node["description"].strip(), node["name"]
+            assert "```" not in description and "select " not in description.lower(), node["name"]
+    checks = {key.name: graph.get_check_spec(key).description for key in graph.asset_check_keys}
+    dbt_tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
+    assert all(checks[test["name"]] for test in dbt_tests)
+    relationship = next(n["name"] for n in dbt_tests if n["name"].startswith("relationships_int_culture__paiements"))
+    assert checks[relationship] == "Every `request_id` exists in `int_culture__demandes.request_id`."
+    assert checks[
+        "unique_combination_of_columns_gld_culture__subventions_mensuelles_month__sector_code__province_code"
+    ] == ("One row per (month, sector_code, province_code).")
+    singular = checks["assert_gold_paid_amount_matches_payments"]
+    assert singular.endswith("dbt/tests/assert_gold_paid_amount_matches_payments.sql returns.")
+
+
+def test_dashboard_links_follow_the_environment_and_gold_tables_link_to_their_pages(tmp_path):
+    settings = settings_for("prod", data_dir=tmp_path, environ={"LAKEHOUSE_DASHBOARD_URL": "https://bi.example.be/"})
+    graph = build_definitions(settings).resolve_asset_graph()
+    page = graph.get(dg.AssetKey(["dashboard", "culture_subventions"]))
+    assert page.metadata["url"].value == "https://bi.example.be/culture_subventions"
+    gold = graph.get(dg.AssetKey(["gld", "gld_culture__subventions_mensuelles"]))
+    assert gold.metadata["dashboard: Subventions culturelles"].value == "https://bi.example.be/culture_subventions"
+    docs = gold.metadata["documentation"].value
+    assert (
+        docs
+        == "http://lakehouse-docs:8080/static_index.html#!/model/model.lakehouse.gld_culture__subventions_mensuelles"
+    )

@@ -481,6 +481,7 @@ def build_docs(settings: Settings) -> int:
     import json
     import subprocess
 
+    from orchestration.platform.dbt_translator import DOCS_PAGE
     from orchestration.platform.transform import DBT_PROJECT, dbt_vars
 
     command = [
@@ -499,8 +500,10 @@ def build_docs(settings: Settings) -> int:
     ]
     if subprocess.run(command).returncode:
         return 1
-    site = DBT_PROJECT.project_dir / "target" / "static_index.html"
-    print(f"\nDocumentation: open file://{site} in a browser (one self-contained file).")
+    print(
+        f"\nDocumentation built: target/{DOCS_PAGE}. The models' pages in the Dagster UI link to "
+        f"{settings.docs_url}/{DOCS_PAGE} (LAKEHOUSE_DOCS_URL); make docs serves it until Ctrl-C."
+    )
     return 0
 
 

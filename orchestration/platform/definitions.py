@@ -26,6 +26,7 @@ import dagster as dg
 
 from orchestration.platform.alerts import build_alerts_sensor
 from orchestration.platform.components import DbtModels, documented
+from orchestration.platform.dbt_translator import DOCUMENTATION, LakehouseTranslator
 from orchestration.platform.instance import DEPARTMENT_TAG
 from orchestration.platform.partitions import DAILY
 from orchestration.platform.registry import LOCATIONS_DIR
@@ -51,6 +52,9 @@ def department_components(department: str) -> dg.Definitions:
     return dg.ComponentTree.from_module(defs_module=module, project_root=PROJECT_ROOT).build_defs()
 
 
+TRANSLATOR = LakehouseTranslator()
+
+
 def build_definitions(
     settings: Settings, departments: list[str] | None = None, select: str | None = None
 ) -> dg.Definitions:
@@ -63,7 +67,7 @@ def build_definitions(
         per_department = {step_name((d,), g) for g in STEPS for d in chosen}
         assets = [a for a in assets if getattr(a, "node_def", None) is None or a.node_def.name not in per_department]
         assets += documented(build_transform_defs(load_manifest(), chosen), DbtModels).assets
-    assets = dg.with_source_code_references(assets)
+    assets = with_links(dg.with_source_code_references(assets), settings, load_manifest())
     resources = {
         # opened per step, before it reads anything: a wrong credential fails here, clearly
         "lake": dg.ResourceDefinition(resource_fn=lambda _: settings.open_lake()),
@@ -125,6 +129,36 @@ def build_definitions(
         sensors=sensors,
         resources=resources,
     )
+
+
+def with_links(assets: list, settings: Settings, manifest: dict) -> list:
+    """The links that depend on the environment, completed once: each model's page of the dbt
+    documentation site (settings.DOCS_URL; `make docs` serves it), each dashboard page's address
+    and, on every gold table a page shows, a link to that page (settings.DASHBOARD_URL)."""
+    pages: dict[dg.AssetKey, dict[str, str]] = {}  # gold table -> {page's label: its URL}
+    for exposure in manifest["exposures"].values():  # a page's URL path is its exposure's name
+        for node_id in exposure["depends_on"]["nodes"]:
+            key = TRANSLATOR.get_asset_key(manifest["nodes"][node_id])
+            pages.setdefault(key, {})[exposure.get("label") or exposure["name"]] = page_url(settings, exposure["name"])
+
+    def link(spec: dg.AssetSpec) -> dg.AssetSpec:
+        metadata = dict(spec.metadata)
+        page = metadata.get(DOCUMENTATION)
+        page = page.value if isinstance(page, dg.TextMetadataValue) else page
+        if isinstance(page, str):
+            metadata[DOCUMENTATION] = dg.MetadataValue.url(f"{settings.docs_url}/{page}")
+        if spec.key.path[0] == "dashboard":
+            url = page_url(settings, spec.key.path[-1])
+            metadata |= {"url": dg.MetadataValue.url(url), "dagster/uri": url}
+        for label, url in pages.get(spec.key, {}).items():
+            metadata[f"dashboard: {label}"] = dg.MetadataValue.url(url)
+        return spec.replace_attributes(metadata=metadata)
+
+    return [a.map_asset_specs(link) if isinstance(a, dg.AssetsDefinition) else a for a in assets]
+
+
+def page_url(settings: Settings, page: str) -> str:
+    return f"{settings.dashboard_url}/{page}"
 
 
 STAGE_DESCRIPTIONS = {

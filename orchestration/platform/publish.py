@@ -87,11 +87,8 @@ def dashboard_specs(manifest: Manifest, department: str) -> list[dg.AssetSpec]:
             owners=[exposure["owner"]["email"]] if exposure["owner"].get("email") else None,
             tags={DEPARTMENT: department},
             kinds={"streamlit"},
-            metadata={
-                "label": exposure.get("label") or exposure["name"],
-                "url": dg.MetadataValue.url(exposure["url"]),
-                "dagster/uri": exposure["url"],
-            },
+            # its URL depends on the environment: definitions.py adds it (settings.DASHBOARD_URL)
+            metadata={"label": exposure.get("label") or exposure["name"]},
         )
         for exposure in sorted(manifest["exposures"].values(), key=lambda e: e["name"])
         if any(manifest["nodes"][n]["database"] == department for n in exposure["depends_on"]["nodes"])

@@ -116,6 +116,22 @@ UI_URL: Mapping[str, str] = {
     "staging": "http://dagster-webserver:3000",
     "prod": "http://dagster-webserver:3000",
 }
+# Where the dbt documentation site is served (`make docs` serves it locally), for the links on
+# every model's page in the Dagster UI; LAKEHOUSE_DOCS_URL overrides it.
+DOCS_URL: Mapping[str, str] = {
+    "local": "http://127.0.0.1:8080",
+    "ci": "http://127.0.0.1:8080",
+    "staging": "http://lakehouse-docs:8080",
+    "prod": "http://lakehouse-docs:8080",
+}
+# Where the dashboard is served (`make dashboard` locally), for the links from the Dagster UI to
+# its pages; LAKEHOUSE_DASHBOARD_URL overrides it.
+DASHBOARD_URL: Mapping[str, str] = {
+    "local": "http://127.0.0.1:8501",
+    "ci": "http://127.0.0.1:8501",
+    "staging": "http://lakehouse-dashboard:8501",
+    "prod": "http://lakehouse-dashboard:8501",
+}
 # connection name (used by the ingestion registry) -> definition, from connections.yml
 SOURCE_CONNECTIONS: Mapping[str, Mapping[str, dict]] = yaml.safe_load(CONNECTIONS_PATH.read_text())
 CONCERNS: Mapping[str, Mapping[str, object]] = {
@@ -129,12 +145,16 @@ CONCERNS: Mapping[str, Mapping[str, object]] = {
     "INSTANCE_STORAGE": INSTANCE_STORAGE,
     "MAX_CONCURRENT_RUNS": MAX_CONCURRENT_RUNS,
     "UI_URL": UI_URL,
+    "DOCS_URL": DOCS_URL,
+    "DASHBOARD_URL": DASHBOARD_URL,
     "SOURCE_CONNECTIONS": SOURCE_CONNECTIONS,
 }
 SERVING_PATH_ENV = "LAKEHOUSE_SERVING_PATH"
 POSTGRES_DSN_ENV = "LAKEHOUSE_SERVING_POSTGRES_DSN"
 POSTGRES_SCHEMA_ENV = "LAKEHOUSE_SERVING_POSTGRES_SCHEMA"
 UI_URL_ENV = "LAKEHOUSE_UI_URL"
+DOCS_URL_ENV = "LAKEHOUSE_DOCS_URL"
+DASHBOARD_URL_ENV = "LAKEHOUSE_DASHBOARD_URL"
 INGESTION_TIME_ENV = "LAKEHOUSE_INGESTION_TIME"
 ENGINE_ENV = "LAKEHOUSE_ENGINE"
 
@@ -243,6 +263,8 @@ class Settings:
     instance_storage: str = "sqlite"
     max_concurrent_runs: int = 4
     ui_url: str = UI_URL["local"]
+    docs_url: str = DOCS_URL["local"]
+    dashboard_url: str = DASHBOARD_URL["local"]
     # the LAKEHOUSE_LAKE_* variables only, resolved when the lake is opened
     lake_environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     # the variables that the connections name (`*_env` keys: hosts, users, passwords), read
@@ -309,6 +331,8 @@ def settings_for(environment: str, data_dir: Path | None = None, environ: Mappin
         instance_storage=INSTANCE_STORAGE[environment],
         max_concurrent_runs=MAX_CONCURRENT_RUNS[environment],
         ui_url=(environ.get(UI_URL_ENV) or UI_URL[environment]).rstrip("/"),
+        docs_url=(environ.get(DOCS_URL_ENV) or DOCS_URL[environment]).rstrip("/"),
+        dashboard_url=(environ.get(DASHBOARD_URL_ENV) or DASHBOARD_URL[environment]).rstrip("/"),
         connections=_resolve_paths(
             parse_connections(SOURCE_CONNECTIONS[environment], f"connections.yml: {environment}"),
             data_dir,
