@@ -10,7 +10,6 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
-export PYTHONWARNINGS := ignore::Warning
 SQL_PATHS := dbt/models dbt/tests macros
 PY_PATHS := orchestration dashboard benchmarks tests
 

@@ -19,6 +19,7 @@ applied here, once, to every asset:
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -33,6 +34,11 @@ from orchestration.platform.registry import LOCATIONS_DIR
 from orchestration.platform.settings import PROJECT_ROOT, Settings
 from orchestration.platform.stages import Stage, plan_stages, rewritten_windows, stage_range
 from orchestration.platform.transform import STEPS, build_transform_defs, dbt_resource, load_manifest, step_name
+
+# The platform uses some of Dagster's beta and preview features on purpose (components, code
+# references, asset spec mapping): their warnings address Dagster's developers, and repeated on
+# every load they would hide the warnings an analyst should read. Every other warning shows.
+warnings.filterwarnings("ignore", message=r".* is currently in (beta|preview)", category=Warning)
 
 FRESHNESS_DEADLINE_CRON = "0 7 * * *"  # the previous day's data must be there by 07:00
 TIMEZONE = "Europe/Brussels"
