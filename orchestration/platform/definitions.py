@@ -39,6 +39,8 @@ from orchestration.platform.transform import STEPS, build_transform_defs, dbt_re
 # references, asset spec mapping): their warnings address Dagster's developers, and repeated on
 # every load they would hide the warnings an analyst should read. Every other warning shows.
 warnings.filterwarnings("ignore", message=r".* is currently in (beta|preview)", category=Warning)
+# the freshness checks kept deliberately although superseded (see build_definitions)
+warnings.filterwarnings("ignore", message=r"Function `build_\w*freshness_checks` is superseded", category=Warning)
 
 FRESHNESS_DEADLINE_CRON = "0 7 * * *"  # the previous day's data must be there by 07:00
 TIMEZONE = "Europe/Brussels"
