@@ -97,3 +97,14 @@ def test_the_engine_is_duckdb_unless_spark_is_asked_for_and_a_wrong_one_is_refus
     assert cluster.dbt_target == "spark_cluster"  # a cluster reads the lake on ADLS itself
     with pytest.raises(SettingsError, match="Unknown LAKEHOUSE_ENGINE 'snowflake': use one of duckdb, spark"):
         settings_for("local", data_dir=tmp_path, environ={"LAKEHOUSE_ENGINE": "snowflake"})
+
+
+def test_every_nightly_run_starts_before_the_brussels_freshness_deadline_in_summer_and_winter(tmp_path):
+    from datetime import UTC, datetime, time
+    from zoneinfo import ZoneInfo
+
+    for environment in ENVIRONMENTS:
+        hour, minute = settings_for(environment, data_dir=tmp_path).ingestion_time
+        for day in (datetime(2026, 1, 15, tzinfo=UTC), datetime(2026, 7, 15, tzinfo=UTC)):
+            start = day.replace(hour=hour, minute=minute).astimezone(ZoneInfo("Europe/Brussels")).time()
+            assert start <= time(6, 30), f"{environment}: starts at {start} in Brussels, the deadline is 07:00"
