@@ -56,7 +56,7 @@ class LakehouseTranslator(DagsterDbtTranslator):
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
         if spec is None or spec.description:
             return spec
-        return spec._replace(description=test_description(manifest["nodes"][unique_id]))
+        return spec._replace(description=describe_test(manifest["nodes"][unique_id]))
 
     def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
         """dbt tags, the department that owns the model, and `personal_data` when a column is tagged `personal`: the UI can then
@@ -83,12 +83,15 @@ class LakehouseTranslator(DagsterDbtTranslator):
         return [owner] if owner else super().get_owners(dbt_resource_props)
 
 
+TRANSLATOR = LakehouseTranslator()  # one instance for every module that maps nodes to assets
+
+
 def docs_page(dbt_resource_props: Mapping[str, Any]) -> str:
     """A node's page in the dbt documentation site, relative to the site's address."""
     return f"{DOCS_PAGE}#!/{dbt_resource_props['resource_type']}/{dbt_resource_props['unique_id']}"
 
 
-def test_description(test: Mapping[str, Any]) -> str:
+def describe_test(test: Mapping[str, Any]) -> str:
     """What a dbt test checks, in a sentence, from its name and arguments."""
     if (test.get("description") or "").strip():
         return test["description"].strip()

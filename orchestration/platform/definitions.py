@@ -27,7 +27,7 @@ import dagster as dg
 
 from orchestration.platform.alerts import build_alerts_sensor
 from orchestration.platform.components import DbtModels, documented
-from orchestration.platform.dbt_translator import DOCUMENTATION, LakehouseTranslator
+from orchestration.platform.dbt_translator import DOCUMENTATION, TRANSLATOR
 from orchestration.platform.instance import DEPARTMENT_TAG
 from orchestration.platform.partitions import DAILY
 from orchestration.platform.registry import LOCATIONS_DIR
@@ -58,9 +58,6 @@ def department_components(department: str) -> dg.Definitions:
     """The definitions of the components declared in a department's `defs/` folder."""
     module = importlib.import_module(f"orchestration.locations.{department}.defs")
     return dg.ComponentTree.from_module(defs_module=module, project_root=PROJECT_ROOT).build_defs()
-
-
-TRANSLATOR = LakehouseTranslator()
 
 
 def build_definitions(

@@ -24,7 +24,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.platform.dbt_translator import DEPARTMENT, LakehouseTranslator, layer
+from orchestration.platform.dbt_translator import DEPARTMENT, TRANSLATOR, layer
 from orchestration.platform.lake import Lake
 from orchestration.platform.serving import (
     PUBLISHED,
@@ -40,7 +40,6 @@ from orchestration.platform.settings import ServingConfig, Settings
 from orchestration.platform.warehouse import exclusive_writer, read_gold, writer_lock
 
 Manifest = Mapping[str, Any]
-TRANSLATOR = LakehouseTranslator()
 
 
 def gold_models(manifest: Manifest, department: str | None = None) -> list[Mapping[str, Any]]:

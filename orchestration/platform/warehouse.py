@@ -35,9 +35,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from orchestration.platform.serving import SCHEMA
 from orchestration.platform.settings import Settings
-
-GOLD_SCHEMA = "gld"
 
 
 def lock_path(duckdb_path: Path) -> Path:
@@ -143,8 +142,6 @@ def read_gold(
     filters = filters or {}
     with _reader(settings, department) as (connection, relation):
         return {
-            name: connection.sql(
-                f"from {relation(GOLD_SCHEMA, name)} where {filters.get(name, 'true')}"
-            ).to_arrow_table()
+            name: connection.sql(f"from {relation(SCHEMA, name)} where {filters.get(name, 'true')}").to_arrow_table()
             for name in names
         }
