@@ -17,6 +17,7 @@ from orchestration.platform.definitions import build_definitions
 from orchestration.platform.settings import Settings, settings_for
 from orchestration.platform.transform import DBT_PROJECT
 from tests.azurite import azurite, lake_environ  # noqa: F401  (fixtures)
+from tests.browser import browser  # noqa: F401  (fixture)
 
 
 @pytest.fixture

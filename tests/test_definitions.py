@@ -135,6 +135,20 @@ def test_the_stage_jobs_cover_every_asset_once(tmp_path):
     assert sensor is not None
 
 
+def test_the_stage_jobs_run_the_blocking_checks_and_leave_freshness_to_its_sensor(tmp_path):
+    """A run over a past window (the demo's sample, a backfill) must not be judged overdue at its
+    end: freshness is evaluated against the calendar by freshness_checks_sensor only."""
+    definitions = build_definitions(settings_for("local", data_dir=tmp_path))
+    run_checks = {
+        key
+        for name in ("daily", "monthly")
+        for key in definitions.resolve_job_def(name).asset_layer.asset_graph.asset_check_keys
+    }
+    freshness = {key for key in definitions.resolve_asset_graph().asset_check_keys if key.name == "freshness_check"}
+    assert freshness and not run_checks & freshness
+    assert any(key.name.startswith("not_null") for key in run_checks)
+
+
 def test_personal_data_is_tagged_where_it_flows(graph):
     tagged = {
         key.to_user_string() for key in graph.get_all_asset_keys() if graph.get(key).tags.get("personal_data") == "true"

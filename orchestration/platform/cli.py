@@ -499,6 +499,11 @@ def build_docs(settings: Settings) -> int:
         json.dumps(dbt_vars(settings)),
     ]
     if subprocess.run(command).returncode:
+        print(
+            "\nmake docs: dbt could not build the documentation (its error is above). It compiles every "
+            "model against the lake: on a new checkout, run `make demo` first.",
+            file=sys.stderr,
+        )
         return 1
     print(
         f"\nDocumentation built: target/{DOCS_PAGE}. The models' pages in the Dagster UI link to "

@@ -4,7 +4,8 @@ between them from source tables to dashboards, and a broken department isolated.
 The test runs `dagster dev -w workspace.yaml` on a copy of the project to which it adds two
 broken departments: one whose Python does not compile, one whose YAML has an unknown key. The
 UI must show both errors (the YAML one with its file and line) while every other department
-loads and serves its assets.
+loads and serves its assets. In a real browser, a gold table's page links to its dbt docs page and
+its dashboard over HTTP, at the addresses the environment's settings give.
 """
 
 import os
@@ -12,12 +13,14 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 from orchestration.platform.settings import PROJECT_ROOT
+from tests.browser import save_screenshot
 from tests.services import free_port, graphql, stop_process_group
 
 pytestmark = pytest.mark.e2e
@@ -27,6 +30,7 @@ LOCATIONS = (
     "{ workspaceOrError { ... on Workspace { locationEntries { name "
     "locationOrLoadError { __typename ... on PythonError { message causes { message } } } } } } }"
 )
+DOCS_URL, DASHBOARD_URL = "http://docs.lakehouse.test:8080", "http://dashboards.lakehouse.test"
 NOT_COPIED = {".venv", "data", ".dagster_home", "node_modules", ".git", "logs", "__pycache__"}
 BAD_YAML = """\
 type: orchestration.platform.components.SourceSystems
@@ -66,7 +70,11 @@ def add_broken_departments(project: Path) -> None:
     (project / "workspace.yaml").write_text(yaml.safe_dump(workspace))
 
 
-def test_departments_load_as_code_locations_with_lineage_between_them(tmp_path: Path):
+@pytest.fixture(scope="module")
+def dev_server(tmp_path_factory) -> Iterator[tuple[int, list, list]]:
+    """`dagster dev` on a copy of the project with two broken departments, the docs and dashboards
+    at test addresses; yields its port, its code locations (or their errors) and its assets."""
+    tmp_path = tmp_path_factory.mktemp("dev")
     project = tmp_path / "project"
     shutil.copytree(
         PROJECT_ROOT,
@@ -84,6 +92,8 @@ def test_departments_load_as_code_locations_with_lineage_between_them(tmp_path: 
         "DAGSTER_HOME": str(tmp_path),
         "LAKEHOUSE_DATA_DIR": str(tmp_path / "data"),
         "PYTHONPATH": str(project),
+        "LAKEHOUSE_DOCS_URL": DOCS_URL,
+        "LAKEHOUSE_DASHBOARD_URL": DASHBOARD_URL,
     }
     server = subprocess.Popen(
         [str(bin_dir / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
@@ -105,10 +115,13 @@ def test_departments_load_as_code_locations_with_lineage_between_them(tmp_path: 
                 pass
             assert server.poll() is None, "dagster dev exited"
             time.sleep(2)
-        nodes = graphql(port, ASSETS)["assetNodes"]
+        yield port, entries, graphql(port, ASSETS)["assetNodes"]
     finally:
         stop_process_group(server)
 
+
+def test_departments_load_as_code_locations_with_lineage_between_them(dev_server):
+    _, entries, nodes = dev_server
     outcome = {e["name"]: e["locationOrLoadError"] for e in entries}
     for error in outcome.values():  # the error and its causes, as the UI shows them
         error["message"] = "\n".join([error.get("message", ""), *(c["message"] for c in error.get("causes") or [])])
@@ -148,3 +161,29 @@ def test_departments_load_as_code_locations_with_lineage_between_them(tmp_path: 
     assert {"source/subventions/paiement", "raw/subventions/paiement"} <= ancestors("dashboard/culture_subventions")
     for key in [k for k in upstream if k.startswith(("gld/", "dashboard/"))]:
         assert any(a.startswith("source/") for a in ancestors(key)), key
+
+
+def test_a_gold_asset_page_links_to_its_dbt_docs_and_its_dashboard_over_http(dev_server, browser):
+    """The links a steward clicks on a gold table's page: its model's page of the dbt docs site
+    and the dashboard page that shows it, both at the environment's addresses, never a file."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    port = dev_server[0]
+    browser.get(f"http://127.0.0.1:{port}/assets/gld/gld_culture__subventions_mensuelles")
+    docs = f"{DOCS_URL}/static_index.html#!/model/model.lakehouse.gld_culture__subventions_mensuelles"
+    dashboard = f"{DASHBOARD_URL}/culture_subventions"
+
+    def links(driver):
+        found = {a.get_attribute("href") for a in driver.find_elements(By.TAG_NAME, "a")}
+        return found if {docs, dashboard} <= found else None
+
+    shown = WebDriverWait(browser, 90).until(links)
+    assert not [h for h in shown if h and h.startswith("file:")]
+    for skip in browser.find_elements(By.XPATH, "//button[normalize-space()='Skip']"):
+        skip.click()  # Dagster's own "join the community" dialog, shown once on a new instance
+    metadata = browser.find_element(By.XPATH, "//*[normalize-space()='Metadata']")
+    browser.execute_script("arguments[0].scrollIntoView()", metadata)
+    save_screenshot(browser, "dagster", "gold_asset_links")
+    # the link's text says where it goes: the row `dashboard: <the page's label>`
+    assert "dashboard: Subventions culturelles" in browser.find_element(By.TAG_NAME, "body").text

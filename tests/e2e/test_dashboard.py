@@ -7,10 +7,8 @@ the publish step wrote; expected numbers are read from the warehouse's gold tabl
 
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -24,25 +22,13 @@ import pytest
 from orchestration.platform.serving import Published, connect_read_only, publish_serving_file
 from orchestration.platform.settings import PROJECT_ROOT
 from orchestration.platform.warehouse import read_gold
+from tests.browser import save_screenshot
 from tests.gold import warehouses
-from tests.services import free_port, require_service, stop_process_group
+from tests.services import free_port, stop_process_group
 
 DEPARTMENTS = ("culture", "sport", "enseignement")
 
 pytestmark = pytest.mark.e2e
-ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "dashboard"
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-CHROME_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1400,1900",
-)
 SUBVENTIONS = "gld_culture__subventions_mensuelles"
 GOLD_TABLES = [
     SUBVENTIONS,
@@ -114,28 +100,6 @@ def dashboard(built):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    require_service(
-        "Chromium and chromedriver",
-        all(shutil.which(p) for p in (CHROMIUM, CHROMEDRIVER)),
-        "apt-get install -y chromium chromium-driver",
-    )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    with tempfile.TemporaryDirectory() as profile:
-        for flag in (*CHROME_FLAGS, f"--user-data-dir={profile}"):
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-        try:
-            yield driver
-        finally:
-            driver.quit()
-
-
 def as_number(text: str) -> Decimal:
     """'11 478 058,86 €' -> Decimal('11478058.86')."""
     return Decimal(re.sub(r"[^\d,-]", "", text).replace(",", "."))
@@ -168,8 +132,7 @@ def shown_metrics(
 
 
 def screenshot(browser, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+    save_screenshot(browser, "dashboard", name)
 
 
 PAGES = {
