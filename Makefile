@@ -13,7 +13,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 SQL_PATHS := dbt/models dbt/tests macros
 PY_PATHS := orchestration dashboard benchmarks tests
 
-.PHONY: help install sample manifest demo run scaffold location dev dashboard test test-fast lint fix docs bench clean
+.PHONY: help install sample manifest demo run scaffold location dev dashboard test test-fast lint fix docs assistant bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ fix: install ## let ruff and sqlfluff fix what they can
 docs: manifest ## build the dbt documentation site and serve it on http://127.0.0.1:8080 (PORT=..; after make demo)
 	$(RUN) python -m orchestration.platform.cli docs
 	$(RUN) python -m http.server $(or $(PORT),8080) --bind 127.0.0.1 --directory target
+
+assistant: manifest ## print how to wire the analysts' assistant (a local MCP server) into an MCP client
+	@$(RUN) python -m orchestration.assistant --client-config
 
 bench: manifest ## benchmarks: our code against its peers, same run, ratios (BENCH=name to pick)
 	$(RUN) python -m benchmarks $(BENCH)

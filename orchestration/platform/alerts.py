@@ -193,7 +193,7 @@ def collect(
         department = min({department_of[k] for k in keys}, default=departments[0])
         steps = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records
         errors = [
-            f"{r.event_log_entry.step_key}: {_first_line(r.event_log_entry.dagster_event.step_failure_data.error)}"
+            f"{r.event_log_entry.step_key}: {first_line(r.event_log_entry.dagster_event.step_failure_data.error)}"
             for r in steps
         ]
         alert(department, keys).lines.append(
@@ -212,7 +212,7 @@ def collect(
             continue
         key = check_key.asset_key
         what = "is overdue" if check_key.name == FRESHNESS_CHECK else "failed (blocking)"
-        detail = evaluation.description or _numbers(evaluation.metadata)
+        detail = evaluation.description or check_numbers(evaluation.metadata)
         link = f"{ui_url}/assets/{quote('/'.join(key.path), safe='/')}?view=checks"
         alert(department_of[key], [key]).lines.append(
             f"Check {check_key.name} of {key.to_user_string()} {what}"
@@ -284,12 +284,12 @@ def departments_of(graph, departments: tuple[str, ...]) -> dict[dg.AssetKey, str
     return found
 
 
-def _first_line(error) -> str:
+def first_line(error) -> str:
     message = (error.message if error is not None else "").strip()
     return message.splitlines()[0][:300] if message else "no message"
 
 
-def _numbers(metadata: Mapping) -> str:
+def check_numbers(metadata: Mapping) -> str:
     shown = {
         k: v.value for k, v in metadata.items() if isinstance(v.value, (int, float)) and not isinstance(v.value, bool)
     }

@@ -442,31 +442,10 @@ def scaffold_department(name: str, owner: str, description: str) -> int:
 
 
 def scaffold_staging_model(settings: Settings, name: str, entity: str | None) -> int:
-    import pyarrow.parquet as pq
+    from orchestration.platform.scaffold import ScaffoldError, scaffold_landed
 
-    from orchestration.platform.registry import load_all
-    from orchestration.platform.scaffold import ScaffoldError, scaffold
-
-    spec = next((s for s in load_all() if s.name == name), None)
-    if spec is None:
-        print(
-            f"{name} is not in any department's registry: declare it first in its department's "
-            "orchestration/locations/<department>/defs/sources/defs.yaml.",
-            file=sys.stderr,
-        )
-        return 2
-    lake = settings.open_lake()
-    newest = lake.newest_partition(spec.system, spec.table)
-    if newest is None:
-        print(
-            f"{name} has no partition in the lake yet: land it first, e.g. "
-            f"`make run FROM=2026-01-01 SELECT='key:raw/{spec.system}/{spec.table}'`.",
-            file=sys.stderr,
-        )
-        return 2
-    schema = pq.read_schema(lake.partition_path(spec.system, spec.table, newest), filesystem=lake.fs)
     try:
-        written = scaffold(spec, schema, PROJECT_ROOT / "dbt" / "models", entity)
+        written = scaffold_landed(settings, name, entity)
     except ScaffoldError as error:
         print(error, file=sys.stderr)
         return 2

@@ -19,6 +19,7 @@ import yaml
 
 from orchestration.platform.layout import PARTITION_COLUMN, dbt_external_location
 from orchestration.platform.registry import TableSpec
+from orchestration.platform.settings import PROJECT_ROOT, Settings
 
 AUDIT_COLUMNS = ("updated_at", "created_at")
 
@@ -209,6 +210,30 @@ def scaffold(spec: TableSpec, schema: pa.Schema, models_dir: Path, entity: str |
     return [sql_path, sources_path, models_path]
 
 
+def scaffold_landed(settings: Settings, name: str, entity: str | None = None) -> list[Path]:
+    """`make scaffold TABLE=<system>.<table>`: the staging model of a table of the registry, from
+    the schema of its newest partition in the lake."""
+    import pyarrow.parquet as pq
+
+    from orchestration.platform.registry import load_all
+
+    spec = next((s for s in load_all() if s.name == name), None)
+    if spec is None:
+        raise ScaffoldError(
+            f"{name} is not in any department's registry: declare it first in its department's "
+            "orchestration/locations/<department>/defs/sources/defs.yaml."
+        )
+    lake = settings.open_lake()
+    newest = lake.newest_partition(spec.system, spec.table)
+    if newest is None:
+        raise ScaffoldError(
+            f"{name} has no partition in the lake yet: land it first, e.g. "
+            f"`make run FROM=2026-01-01 SELECT='key:raw/{spec.system}/{spec.table}'`."
+        )
+    schema = pq.read_schema(lake.partition_path(spec.system, spec.table, newest), filesystem=lake.fs)
+    return scaffold(spec, schema, PROJECT_ROOT / "dbt" / "models", entity)
+
+
 def dump_yaml(document: dict) -> str:
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
 
@@ -247,9 +272,9 @@ def _load(path: Path) -> dict | None:
     return yaml.safe_load(path.read_text()) if path.exists() else None
 
 
-def add_to_section(path: Path, item: dict, section: str, indent: int, where) -> None:
+def add_to_section(path: Path, item: dict, section: str, indent: int | None, where) -> None:
     """Insert `item` at the end of the top-level `section` of a YAML file, keeping its
-    comments; the result is parsed back and the file restored if `item` did not land last
+    comments, `indent` spaces in (None: as the section's first items are); the result is parsed back and the file restored if `item` did not land last
     in `where(document)`."""
     original = path.read_text()
     lines = original.rstrip("\n").split("\n")
@@ -257,9 +282,12 @@ def add_to_section(path: Path, item: dict, section: str, indent: int, where) -> 
     end = len(lines)
     if start is not None:
         end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i][:1] not in ("", " ", "#")),
+            (i for i in range(start + 1, len(lines)) if lines[i][:1] not in ("", " ", "#", "-")),
             len(lines),
         )
+    items = [line for line in lines[start + 1 : end] if line.lstrip().startswith("- ")] if start is not None else []
+    if indent is None:  # as the section's items are indented (2 when it has none)
+        indent = len(items[0]) - len(items[0].lstrip()) if items else 2
     block = yaml.safe_dump([item], sort_keys=False, allow_unicode=True, width=100)
     indented = [" " * indent + line if line.strip() else line for line in block.splitlines()]
     head = lines[:end]

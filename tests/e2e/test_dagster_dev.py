@@ -174,16 +174,17 @@ def test_a_gold_asset_page_links_to_its_dbt_docs_and_its_dashboard_over_http(dev
     docs = f"{DOCS_URL}/static_index.html#!/model/model.lakehouse.gld_culture__subventions_mensuelles"
     dashboard = f"{DASHBOARD_URL}/culture_subventions"
 
-    def links(driver):
-        found = {a.get_attribute("href") for a in driver.find_elements(By.TAG_NAME, "a")}
+    def links(driver):  # read at once: the page redraws while it loads
+        found = set(driver.execute_script("return Array.from(document.querySelectorAll('a'), a => a.href)"))
         return found if {docs, dashboard} <= found else None
 
     shown = WebDriverWait(browser, 90).until(links)
     assert not [h for h in shown if h and h.startswith("file:")]
-    for skip in browser.find_elements(By.XPATH, "//button[normalize-space()='Skip']"):
-        skip.click()  # Dagster's own "join the community" dialog, shown once on a new instance
-    metadata = browser.find_element(By.XPATH, "//*[normalize-space()='Metadata']")
-    browser.execute_script("arguments[0].scrollIntoView()", metadata)
+    browser.execute_script(  # Dagster's own "join the community" dialog, shown once on a new instance
+        "for (const b of document.querySelectorAll('button')) if (b.textContent.trim() === 'Skip') b.click();"
+        "const m = Array.from(document.querySelectorAll('div, span')).find(e => e.textContent === 'Metadata');"
+        "if (m) m.scrollIntoView();"
+    )
     save_screenshot(browser, "dagster", "gold_asset_links")
     # the link's text says where it goes: the row `dashboard: <the page's label>`
     assert "dashboard: Subventions culturelles" in browser.find_element(By.TAG_NAME, "body").text

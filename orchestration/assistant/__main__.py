@@ -1,0 +1,3 @@
+from orchestration.assistant.server import main
+
+main()
