@@ -160,8 +160,10 @@ def add_table(path: Path, system: str, table: str, entry: dict) -> None:
     comments; the file is parsed back, and restored if the entry did not land."""
     original = path.read_text()
     lines = original.rstrip("\n").split("\n")
-    start = next(i for i, line in enumerate(lines) if line.strip() == f"{system}:")
-    tables = next(i for i in range(start + 1, len(lines)) if lines[i].strip() == "tables:")
+    start = next((i for i, line in enumerate(lines) if line.strip() == f"{system}:"), None)
+    tables = next((i for i in range(start + 1, len(lines)) if lines[i].strip() == "tables:"), None) if start else None
+    if tables is None:
+        raise DraftError(f"{display(path)} has no `{system}:` block with `tables:`; add the entry by hand.")
     indent = len(lines[tables]) - len(lines[tables].lstrip()) + 2
     end = next(
         (

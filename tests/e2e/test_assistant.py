@@ -284,6 +284,8 @@ def test_a_registry_entry_is_drafted_from_the_live_schema_of_a_new_source_table(
             description="Grant beneficiaries.",
             cursor="cree_le",
         )
+        seen["not_landed"] = await call("scaffold_staging_model", table="subventions.beneficiaire")
+        seen["staging"] = await call("scaffold_staging_model", table="subventions.operateur", entity="operateurs_bis")
 
     session.run(script)
     is_error, draft = seen["draft"]
@@ -301,6 +303,12 @@ def test_a_registry_entry_is_drafted_from_the_live_schema_of_a_new_source_table(
     }
     # the draft is checked as make lint checks it: the new source has no dbt source yet
     assert "make lint would fail" in draft and "beneficiaire" in draft.split("make lint would fail")[1]
+    is_error, not_landed = seen["not_landed"]
+    assert is_error and "has no partition in the lake yet: land it first" in not_landed
+    is_error, staging = seen["staging"]
+    assert not is_error, staging
+    assert "- dbt/models/stg/subventions/stg_subventions__operateurs_bis.sql" in staging
+    assert (project["root"] / "dbt/models/stg/subventions/stg_subventions__operateurs_bis.sql").exists()
     session.assert_nothing_leaked()
 
 
