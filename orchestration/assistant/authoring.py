@@ -10,6 +10,7 @@ or sent anywhere; the analyst reviews the files (`git diff`) and keeps or delete
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from orchestration.platform.alerts import secret_values
 from orchestration.platform.conventions import check_manifest, registry_violations
 from orchestration.platform.registry import department_of, display, load_all, registry_files
 from orchestration.platform.scaffold import ScaffoldError, add_to_section, dump_yaml, scaffold_landed
@@ -30,6 +32,7 @@ PERSONAL_NAME = re.compile(
     r"national_number|telephone|phone|gsm|adresse|address|iban)(_|$)"
 )
 KEY_NAME = re.compile(r"^(id|id_.+|.+_id)$")
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 TIMESTAMP_TYPES = ("timestamp", "date")
 
 
@@ -37,10 +40,25 @@ class DraftError(ValueError):
     """A draft cannot be written as asked; the message says why and what to ask instead."""
 
 
+def validate(settings: Settings, sql_files: list[str]) -> str:
+    """`validate_project`: make lint's checks after the analyst edited drafts by hand."""
+    paths = [(PROJECT_ROOT / p).resolve() for p in sql_files]
+    wrong = [p for p, path in zip(sql_files, paths) if not path.is_relative_to(PROJECT_ROOT) or not path.is_file()]
+    if wrong:
+        raise DraftError(f"No such file in the project: {', '.join(wrong)} (paths from the project's root).")
+    problems = validation(settings, paths)
+    if not problems:
+        return "make lint's checks pass."
+    return "\n".join([f"{len(problems)} problem(s) to fix:", *(f"- {p}" for p in problems)])
+
+
 def validation(settings: Settings, sql_files: list[Path]) -> list[str]:
     """`make lint`'s checks on the project as it stands: sqlfluff on `sql_files`, `dbt parse`, the
-    registry and the conventions. Returns the problems, one per line (none: all good)."""
-    problems = lint_sql(sql_files)
+    registry and the conventions. Returns the problems, one per line (none: all good). dbt and
+    sqlfluff run without the environment's secrets: a draft's Jinja could otherwise print one."""
+    secrets = set(secret_values(settings))
+    environ = {name: value for name, value in os.environ.items() if value not in secrets}
+    problems = lint_sql(sql_files, environ)
     with tempfile.TemporaryDirectory() as target:
         parse = subprocess.run(
             [
@@ -55,6 +73,7 @@ def validation(settings: Settings, sql_files: list[Path]) -> list[str]:
                 target,
             ],
             cwd=PROJECT_ROOT,
+            env=environ,
             capture_output=True,
             text=True,
         )
@@ -67,12 +86,13 @@ def validation(settings: Settings, sql_files: list[Path]) -> list[str]:
     return problems
 
 
-def lint_sql(paths: list[Path]) -> list[str]:
+def lint_sql(paths: list[Path], environ: dict[str, str]) -> list[str]:
     if not paths:
         return []
     result = subprocess.run(
         [str(Path(sys.executable).parent / "sqlfluff"), "lint", "--format", "json", *map(str, paths)],
         cwd=PROJECT_ROOT,
+        env=environ,
         capture_output=True,
         text=True,
     )
@@ -89,13 +109,14 @@ def lint_sql(paths: list[Path]) -> list[str]:
 
 
 def report(written: list[Path], problems: list[str], next_step: str) -> str:
-    lines = ["Wrote (review with `git diff`; delete to discard):"]
+    lines = ["Wrote (review with `git diff`; `git restore` or delete what you do not keep):"]
     lines += [f"- {p.relative_to(PROJECT_ROOT)}" for p in written]
     if problems:
         lines.append(f"make lint would fail, {len(problems)} problem(s) to fix:")
         lines += [f"- {p}" for p in problems]
     else:
-        lines.append(f"make lint's checks pass. Next: {next_step}")
+        lines.append("make lint's checks pass.")
+    lines.append(f"Next: {next_step}")
     return "\n".join(lines)
 
 
@@ -107,6 +128,8 @@ def draft_source(settings: Settings, system: str, table: str, description: str, 
     as the source describes them now: key, mode and personal columns proposed for review."""
     from orchestration.platform.extractors import Source, open_extractor
 
+    if not NAME.match(table):
+        raise DraftError(f"{table!r} is not a table name of the lake: lower case letters, digits and _.")
     known = [s for s in load_all() if s.system == system]
     if not known:
         systems = sorted({s.system for s in load_all()})
@@ -142,7 +165,8 @@ def draft_source(settings: Settings, system: str, table: str, description: str, 
     text = report(
         [path],
         problems,
-        f"land it (`make run FROM=... SELECT='key:raw/{system}/{table}'`), then `scaffold_staging`.",
+        f"land it (`make run FROM=... SELECT='key:raw/{system}/{table}'`), then `scaffold_staging_model` "
+        "(which also declares its dbt source).",
     )
     return (
         f"{system}.{table} has {len(columns)} columns: "
@@ -194,6 +218,8 @@ def add_table(path: Path, system: str, table: str, entry: dict) -> None:
 
 def scaffold_staging(settings: Settings, table: str, entity: str | None = None) -> str:
     """`make scaffold`: the staging model of a landed table (<system>.<table>), then validated."""
+    if entity is not None and not NAME.match(entity):
+        raise DraftError(f"{entity!r} is not a model entity: lower case letters, digits and _.")
     try:
         written = scaffold_landed(settings, table, entity)
     except ScaffoldError as error:
@@ -241,6 +267,10 @@ def draft_model(
         entry["config"] = {"contract": {"enforced": True}}
     entry["columns"] = []
     for column in columns:
+        if not NAME.match(str(column.get("name", ""))):
+            raise DraftError(f"Every column needs a `name` in lower case letters, digits and _ (got {column}).")
+        if layer == "gld" and not column.get("data_type"):
+            raise DraftError(f"Gold column {column['name']} needs its `data_type`: the contract checks it.")
         described = {"name": column["name"], "description": column.get("description", "")}
         if layer == "gld":
             described["data_type"] = column.get("data_type", "")

@@ -18,7 +18,8 @@ import dagster as dg
 
 from orchestration.platform.alerts import check_numbers, first_line, redact, secret_values
 from orchestration.platform.definitions import build_definitions
-from orchestration.platform.serving import SCHEMA, connect_read_only
+from orchestration.platform.extractors.base import withhold_values
+from orchestration.platform.serving import PUBLISHED, SCHEMA, connect_read_only
 from orchestration.platform.settings import Settings
 
 MASK = "<personal>"
@@ -214,7 +215,7 @@ class Catalogue:
         for record in steps:
             failure = record.event_log_entry.dagster_event.step_failure_data
             told = failure.user_failure_data.description if failure.user_failure_data else None
-            lines.append(f"Step {record.event_log_entry.step_key} failed: {told or steps_message(failure.error)}")
+            lines.append(f"Step {record.event_log_entry.step_key} failed: {told or step_error(failure.error)}")
         evaluations = self.instance.get_records_for_run(
             run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
         ).records
@@ -222,7 +223,7 @@ class Catalogue:
         failed = [e for e in failed if not e.passed]
         for evaluation in failed:
             lines.append(self.failed_check(evaluation.asset_check_key, evaluation))
-        if failed:
+        if any(self.graph.get_check_spec(e.asset_check_key).blocking for e in failed if self.known(e.asset_check_key)):
             lines.append(
                 "What next: a failed blocking check stops everything downstream of its asset, so the "
                 "published gold tables did not change. Look at the failing rows (`dbt test --select "
@@ -250,7 +251,13 @@ class Catalogue:
             lines.append(f"It checks: {self.graph.get_check_spec(check_key).description or check_key.name}")
         return self.safe("\n".join(lines))
 
+    def known(self, check_key: dg.AssetCheckKey) -> bool:
+        """Whether the check still exists (a run's history can name one since removed)."""
+        return check_key in self.graph.asset_check_keys
+
     def failed_check(self, check_key: dg.AssetCheckKey, evaluation) -> str:
+        if not self.known(check_key):
+            return f"Check {check_key.name} of {check_key.asset_key.to_user_string()} FAILED (it no longer exists)."
         spec = self.graph.get_check_spec(check_key)
         found = numbers(evaluation.metadata)
         return (
@@ -276,7 +283,7 @@ class Catalogue:
         except FileNotFoundError as error:
             raise NotFound(str(error)) from None
         with connection:
-            published = {r[0] for r in connection.execute("select table_name from gld._published").fetchall()}
+            published = {r[0] for r in connection.execute(f"select table_name from {SCHEMA}.{PUBLISHED}").fetchall()}
             if name not in published:
                 raise NotFound(f"{name} is not published yet in this environment: materialise it, then its serving.")
             result = connection.execute(f'select * from {SCHEMA}."{name}" limit {max(1, min(rows, PREVIEW_ROWS))}')
@@ -311,14 +318,10 @@ def first_sentence(text: str | None) -> str:
     return text if end < 0 else text[: end + 1]
 
 
-def steps_message(error) -> str:
-    """The end of a step's error: where the platform puts the cause and the fix."""
-    if error is None:
-        return "no message"
-    while error.cause is not None and not error.message.strip():
-        error = error.cause
-    lines = [line for line in error.message.strip().splitlines() if line.strip()]
-    return " ".join(lines[:6])[:1200] if lines else first_line(error)
+def step_error(error) -> str:
+    """An error the platform did not word itself (its own say the entry, the cause and the fix):
+    its first line, any value it quotes withheld."""
+    return withhold_values(re.sub(r"'[^']*'", "…", first_line(error)))
 
 
 def when(timestamp: float) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from orchestration.assistant import authoring
 from orchestration.assistant.catalogue import Catalogue, NotFound
+from orchestration.platform.alerts import redact, secret_values
+from orchestration.platform.extractors import ExtractError
+from orchestration.platform.lake import LakeError
 from orchestration.platform.settings import PROJECT_ROOT, SettingsError, load_settings
 
 INSTRUCTIONS = """\
@@ -36,6 +40,16 @@ server = MCPServer("lakehouse", instructions=INSTRUCTIONS, log_level="WARNING")
 
 
 @cache
+def secrets() -> list[str]:
+    """Every secret value of the environment's settings; when they cannot load, the value of every
+    LAKEHOUSE_ variable, to be safe."""
+    try:
+        return secret_values(load_settings())
+    except SettingsError:
+        return [v for k, v in os.environ.items() if k.startswith("LAKEHOUSE_") and len(v) >= 8]
+
+
+@cache
 def catalogue() -> Catalogue:
     """The environment's catalogue; the history is the instance at DAGSTER_HOME (`make dev`'s
     .dagster_home by default), or none yet."""
@@ -43,22 +57,35 @@ def catalogue() -> Catalogue:
     if (Path(home) / "dagster.yaml").exists():
         instance = dg.DagsterInstance.from_config(home)
     else:
+        print(f"No Dagster instance at {home}: answering without run history.", file=sys.stderr)
         instance = dg.DagsterInstance.ephemeral()
     return Catalogue(load_settings(), instance)
 
 
+# failures a tool anticipates: their messages name what to fix (and never a secret)
+TOLD = (NotFound, ValueError, SettingsError, ExtractError, LakeError, FileNotFoundError)
+DRAFTING = threading.Lock()  # drafts edit shared YAML files: one at a time
+
+
 def answer(action, *args, **kwargs) -> str:
+    """`action(catalogue, ...)`'s answer, with every secret value replaced by `***`."""
     try:
-        return action(*args, **kwargs)
-    except (NotFound, authoring.DraftError, SettingsError) as error:
-        raise ToolError(catalogue().safe(str(error))) from None
+        found = catalogue()
+        return found.safe(action(found, *args, **kwargs))
+    except TOLD as error:
+        raise ToolError(redact(str(error), secrets())) from None
+
+
+def draft(action, *args, **kwargs) -> str:
+    with DRAFTING:
+        return answer(lambda found: action(found.settings, *args, **kwargs))
 
 
 @server.tool()
 def search_catalogue(query: str, limit: int = 10) -> str:
     """Find assets (source tables, lake tables, dbt models, gold tables, dashboards) by words of
     their name, description, columns, owners or tags, e.g. "grant payments" or "affiliations"."""
-    return answer(catalogue().search, query, limit)
+    return answer(Catalogue.search, query, limit)
 
 
 @server.tool()
@@ -66,28 +93,28 @@ def describe_asset(asset: str) -> str:
     """One asset by its key (e.g. gld/gld_culture__subventions_mensuelles, raw/subventions/paiement):
     description, columns (personal ones marked), upstream and downstream assets, checks with their
     last results, last materialisation, partitions."""
-    return answer(catalogue().describe, asset)
+    return answer(Catalogue.describe, asset)
 
 
 @server.tool()
 def explain_run(run_id: str | None = None) -> str:
     """Why a run failed, in a few lines: failed steps with the platform's message (cause and fix),
     failed checks with what they verify, what to do next. Without run_id: the latest failed run."""
-    return answer(catalogue().explain_run, run_id)
+    return answer(Catalogue.explain_run, run_id)
 
 
 @server.tool()
 def explain_check(asset: str, check: str) -> str:
     """A check's last result on an asset (its name as describe_asset lists it): what it verifies
     and, when it failed, what it found and what to do."""
-    return answer(catalogue().explain_check, asset, check)
+    return answer(Catalogue.explain_check, asset, check)
 
 
 @server.tool()
 def preview_gold_table(table: str, rows: int = 10) -> str:
     """The first rows (20 at most) of a published gold table, as the dashboards read it; personal
     columns are masked."""
-    return answer(catalogue().preview, table, rows)
+    return answer(Catalogue.preview, table, rows)
 
 
 @server.tool()
@@ -95,14 +122,14 @@ def draft_source_entry(system: str, table: str, description: str, cursor: str | 
     """Declare a table of a known source system in its department's registry (defs.yaml), from the
     table's live columns: proposes its key, its mode (incremental when a `cursor` column is given)
     and its personal columns, then validates. Writes the file only."""
-    return answer(authoring.draft_source, catalogue().settings, system, table, description, cursor)
+    return draft(authoring.draft_source, system, table, description, cursor)
 
 
 @server.tool()
 def scaffold_staging_model(table: str, entity: str | None = None) -> str:
     """The staging model of a landed registry table, `<system>.<table>` (as `make scaffold`), then
     validated. Writes files only."""
-    return answer(authoring.scaffold_staging, catalogue().settings, table, entity)
+    return draft(authoring.scaffold_staging, table, entity)
 
 
 @server.tool()
@@ -111,21 +138,14 @@ def draft_model(name: str, sql: str, description: str, columns: list[dict], uniq
     gld_<department>__<entity>, its dbt SQL (ref() and source() as in the project), a description,
     its columns ([{name, description, data_type}], data_type required for gold: its contract) and
     the columns of its key; then validate as make lint does. Writes files only."""
-    return answer(authoring.draft_model, catalogue().settings, name, sql, description, columns, unique_key)
+    return draft(authoring.draft_model, name, sql, description, columns, unique_key)
 
 
 @server.tool()
 def validate_project(sql_files: list[str] | None = None) -> str:
     """make lint's checks on the working tree as it is now (after editing a draft): sqlfluff on the
     given SQL files (paths from the project's root), dbt parse, the registry, the conventions."""
-    paths = [PROJECT_ROOT / p for p in sql_files or []]
-    missing = [str(p.relative_to(PROJECT_ROOT)) for p in paths if not p.is_file()]
-    if missing:
-        raise ToolError(f"No such file: {', '.join(missing)}.")
-    problems = authoring.validation(catalogue().settings, paths)
-    if not problems:
-        return "make lint's checks pass."
-    return "\n".join([f"{len(problems)} problem(s) to fix:", *(f"- {p}" for p in problems)])
+    return draft(authoring.validate, sql_files or [])
 
 
 def client_config() -> dict:

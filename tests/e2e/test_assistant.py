@@ -240,6 +240,14 @@ def test_an_analyst_drafts_a_gold_model_and_a_source_entry_validated_as_make_lin
         seen["name"] = await call(
             "draft_model", name="culture_totals", sql=GOLD_SQL, description="x", columns=columns, unique_key=["x"]
         )
+        seen["secret"] = await call(  # a draft whose Jinja would print a secret of the settings
+            "draft_model",
+            name="int_culture__secret",
+            sql="{{ exceptions.raise_compiler_error(env_var('LAKEHOUSE_ALERT_WEBHOOK_URL')) }}",
+            description="x",
+            columns=[{"name": "x", "description": "x"}],
+            unique_key=["x"],
+        )
         seen["source"] = await call(
             "draft_source_entry", system="subventions", table="operateur", description="Operators again."
         )
@@ -258,6 +266,8 @@ def test_an_analyst_drafts_a_gold_model_and_a_source_entry_validated_as_make_lin
     assert seen["fixed"] == (False, "make lint's checks pass.")
     is_error, name = seen["name"]
     assert is_error and "int_<department>__<entity> or gld_<department>__<entity>" in name
+    is_error, secret = seen["secret"]
+    assert not is_error and "make lint would fail" in secret
     is_error, source = seen["source"]
     assert is_error and "already declared" in source
     # written in the working tree it serves (here the copy), nowhere else
