@@ -174,3 +174,44 @@ def test_sql_that_spark_cannot_parse_is_refused(manifest):
     )
     [message] = messages(manifest)
     assert message.startswith("int_sport__clubs: is not Spark SQL (")
+
+
+def test_a_source_column_that_looks_personal_needs_a_policy(manifest):
+    columns = manifest["sources"]["source.lakehouse.sport.club"]["columns"]
+    columns["courriel_president"] = {"name": "courriel_president", "description": "x", "config": {}}
+    columns["remarque"] = {"name": "remarque", "description": "x", "config": {"tags": ["personal"]}}
+    found = [m for m in messages(manifest) if m.endswith("[personal_data]")]
+    assert [m.split(" looks personal")[0] for m in found] == [
+        "source sport.club: column courriel_president",
+        "source sport.club: column remarque",
+    ]
+    assert "under `personal_data:` in orchestration/locations/sport/defs/sources/defs.yaml:" in found[0]
+
+
+def test_landed_values_that_look_personal_need_a_policy(tmp_path):
+    """The content check of make lint: a sample of the newest landed partition of each table."""
+    from datetime import date
+
+    import pyarrow as pa
+
+    from orchestration.platform.conventions import personal_content
+    from orchestration.platform.registry import load_all
+    from orchestration.platform.settings import settings_for
+
+    settings = settings_for("local", data_dir=tmp_path)
+    lake = settings.open_lake()
+    [club] = [s for s in load_all() if s.name == "sport.club"]
+    rows = pa.table(
+        {
+            "id_club": [1, 2],
+            "nom_club": ["Club 1", "Club 2"],
+            "contact": ["ann.peeters@club.example", "jo.dubois@club.example"],  # by content
+            "federation": ["FRBT", "LFH"],
+            "rrn_tresorier": ["x", "y"],  # by name
+        }
+    )
+    lake.publish_partition("sport", "club", date(2026, 1, 1), rows.schema, rows.to_batches())
+    found = [str(v) for v in personal_content(settings, [club])]
+    assert len(found) == 2
+    assert "column contact holds what look like e-mail addresses in the lake (2026-01-01)" in found[0]
+    assert "column rrn_tresorier holds personal data, by its name" in found[1]

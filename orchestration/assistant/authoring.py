@@ -21,16 +21,12 @@ import yaml
 
 from orchestration.platform.alerts import secret_values
 from orchestration.platform.conventions import check_manifest, registry_violations
+from orchestration.platform.privacy import looks_personal, proposed_policy
 from orchestration.platform.registry import department_of, display, load_all, registry_files
 from orchestration.platform.scaffold import ScaffoldError, add_to_section, dump_yaml, scaffold_landed
 from orchestration.platform.settings import PROJECT_ROOT, Settings
 
 MODEL_NAME = re.compile(r"^(int|gld)_([a-z][a-z0-9]*)__([a-z][a-z0-9_]*)$")
-# column names that usually hold personal data (GDPR): proposed under `personal_data:` for review
-PERSONAL_NAME = re.compile(
-    r"(^|_)(nom|prenom|name|first_?name|last_?name|e?mail|courriel|naissance|birth|niss|rrn|registre|"
-    r"national_number|telephone|phone|gsm|adresse|address|iban)(_|$)"
-)
 KEY_NAME = re.compile(r"^(id|id_.+|.+_id)$")
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 TIMESTAMP_TYPES = ("timestamp", "date")
@@ -155,9 +151,9 @@ def draft_source(settings: Settings, system: str, table: str, description: str, 
         entry |= {"mode": "incremental", "cursor": cursor}
     else:
         entry["mode"] = "snapshot"
-    personal = [name for name in columns if PERSONAL_NAME.search(name)]
-    if personal:
-        entry["personal_data"] = personal
+    personal = [name for name in columns if looks_personal(name)]
+    if personal:  # a policy proposed per column, for the steward to confirm (docs/personal-data.md)
+        entry["personal_data"] = {name: proposed_policy(name, columns[name]) for name in personal}
     path = next(p for p in registry_files() if department_of(p) == spec.department)
     add_table(path, system, table, entry)
     problems = validation(settings, [])
@@ -173,7 +169,7 @@ def draft_source(settings: Settings, system: str, table: str, description: str, 
         + ", ".join(f"{n} ({t})" for n, t in columns.items())
         + f".\nProposed primary key {primary_key} and mode {entry['mode']}"
         + (f" (a timestamp column could be its cursor: {', '.join(timestamps)})" if not cursor and timestamps else "")
-        + (f"; personal columns {personal}" if personal else "")
+        + (f"; personal columns {entry['personal_data']}" if personal else "")
         + ": check them against the source's documentation.\n"
         + text
     )

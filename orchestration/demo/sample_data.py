@@ -52,6 +52,7 @@ SCHEMAS: dict[str, dict[str, dict[str, str]]] = {
             "secteur": "TEXT",
             "code_nis_commune": "TEXT",
             "updated_at": "TIMESTAMPTZ",
+            "courriel_contact": "TEXT",  # personal: a person's address (policy: drop)
         },
         "demande": {
             "id_demande": "INTEGER",
@@ -90,6 +91,11 @@ SCHEMAS: dict[str, dict[str, dict[str, str]]] = {
             "annee_naissance": "INTEGER",
             "genre": "TEXT",
             "affilie_le": "DATE",
+            # personal, generated (never real): the member's national register number, name and
+            # birth date (policies: pseudonymise, drop, generalise to the year)
+            "numero_national": "TEXT",
+            "nom_affilie": "TEXT",
+            "date_naissance": "DATE",
         },
     },
     # a department not on the platform yet: the README's guide "add a department" brings it in
@@ -300,6 +306,10 @@ def generate_rows(spec: SampleSpec) -> dict[str, dict[str, list[tuple]]]:
             )
         )
 
+    people = random.Random(spec.seed + 2)  # its own draws: every other value stays as it was
+    operators = [(*row, contact_email(people)) for row in operators]
+    affiliations = [(*row, *member(people, row[3])) for row in affiliations]
+
     youth = random.Random(spec.seed + 1)  # its own draws: the other systems' rows stay as they were
     centres = [
         (
@@ -318,6 +328,43 @@ def generate_rows(spec: SampleSpec) -> dict[str, dict[str, list[tuple]]]:
         "subventions": {"operateur": operators, "demande": requests, "paiement": payments},
         "sport": {"club": clubs, "federation": FEDERATION_ROWS, "affiliation": affiliations},
     }
+
+
+FIRST_NAMES = (
+    "Amina",
+    "Lucas",
+    "Emma",
+    "Noah",
+    "Louise",
+    "Mohamed",
+    "Léa",
+    "Arthur",
+    "Inès",
+    "Jules",
+    "Yasmine",
+    "Victor",
+)
+LAST_NAMES = ("Peeters", "Janssens", "Dubois", "Lambert", "El Amrani", "Martin", "Dupont", "Claes", "Renard", "Yilmaz")
+
+
+def member(rng: random.Random, birth_year: int | None) -> tuple[str, str, date | None]:
+    """A member's generated national register number, name and birth date (in `birth_year`;
+    unknown with it). Of the same few people per birth year, so one member has several
+    affiliations: their pseudonym joins them."""
+    year = birth_year or 1980
+    who = rng.randrange(25)  # one of 25 people born that year
+    born = date(year, 1, 1) + timedelta(days=(who * 37) % 365)
+    serial = 1 + who * 2
+    base = int(f"{born:%y%m%d}{serial:03d}")
+    check = 97 - ((base + 2_000_000_000) % 97 if year >= 2000 else base % 97)
+    number = f"{born:%y.%m.%d}-{serial:03d}.{check:02d}"
+    name = f"{FIRST_NAMES[(who + year) % len(FIRST_NAMES)]} {LAST_NAMES[(who * 3 + year) % len(LAST_NAMES)]}"
+    return number, name, born if birth_year else None
+
+
+def contact_email(rng: random.Random) -> str:
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    return f"{first}.{last}@operateur.example".lower().replace(" ", "").replace("è", "e").replace("é", "e")
 
 
 def _sqlite_value(value):

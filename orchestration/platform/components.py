@@ -61,8 +61,11 @@ class SourceTable(dg.Model):
     schema_policy: Literal["evolve", "freeze"] = Field(
         "evolve", description="evolve: new or dropped columns land and are reported; freeze: any change stops the run."
     )
-    personal_data: list[str] = Field(
-        default_factory=list, description="Columns that would identify a person (tagged on the asset)."
+    personal_data: dict[str, str | dict[str, str]] = Field(
+        default_factory=dict,
+        description="Each column that would identify a person, with its policy, applied before the lake: "
+        "`pseudonymise`, `drop`, `{generalise: year}`, `{generalise: province}` or `{keep: <legal basis>}` "
+        "(docs/personal-data.md).",
     )
     owner: str | None = Field(None, description="Who answers for the table (default: the system's owner).")
     connection: str | None = Field(

@@ -44,6 +44,7 @@ def check_manifest(manifest: Manifest) -> list[Violation]:
         sources_match_registry,
         departments,
         runs_on_spark,
+        personal_policies,
     )
     return [violation for rule in rules for violation in rule(manifest)]
 
@@ -261,6 +262,71 @@ def runs_on_spark(manifest: Manifest) -> Iterator[Violation]:
         yield Violation(name, "portable_sql", problem)
 
 
+def personal_policies(manifest: Manifest) -> Iterator[Violation]:
+    """Every column of a source that looks personal by its name (orchestration/platform/privacy.py),
+    or that its dbt source tags `personal`, has a policy in its registry entry."""
+    from orchestration.platform.privacy import looks_personal
+    from orchestration.platform.registry import RegistryError, load_all
+
+    try:
+        registry = {(s.system, s.table): s for s in load_all()}
+    except RegistryError:
+        return  # reported by registry_violations
+    for source in manifest["sources"].values():
+        spec = registry.get((source["source_name"], source["name"]))
+        if spec is None:
+            continue
+        for column in source.get("columns", {}).values():
+            tags = (column.get("tags") or []) + ((column.get("config") or {}).get("tags") or [])
+            if (looks_personal(column["name"]) or "personal" in tags) and column["name"] not in spec.privacy:
+                yield Violation(
+                    f"source {spec.name}",
+                    "personal_data",
+                    f"column {column['name']} looks personal but has no policy: give it one under "
+                    f"`personal_data:` in {spec.where} (pseudonymise, drop, generalise, or keep with "
+                    "its legal basis; docs/personal-data.md).",
+                )
+
+
+def personal_content(settings, specs, rows: int = 200) -> list[Violation]:
+    """The values of the newest landed partition of each table, read as a sample: a text column
+    without a policy whose values look like e-mail addresses or national register numbers."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from orchestration.platform.privacy import looks_personal, personal_values
+
+    lake = settings.open_lake()
+    found = []
+    for spec in specs:
+        newest = lake.newest_partition(spec.system, spec.table)
+        if newest is None:
+            continue
+        path = lake.partition_path(spec.system, spec.table, newest)
+        sample = pq.ParquetFile(lake.fs.open(path)).iter_batches(batch_size=rows)
+        batch = next(sample, None)
+        for field in batch.schema if batch is not None else []:
+            if field.name in spec.privacy:
+                continue
+            if looks_personal(field.name):
+                kind = "personal data, by its name"
+            elif pa.types.is_string(field.type):
+                kind = personal_values(batch.column(field.name).to_pylist())
+            else:
+                kind = None
+            if kind:
+                found.append(
+                    Violation(
+                        f"source {spec.name}",
+                        "personal_data",
+                        f"column {field.name} holds {kind} in the lake ({newest}) and has "
+                        f"no policy: give it one under `personal_data:` in {spec.where}, then land it "
+                        "again (docs/personal-data.md).",
+                    )
+                )
+    return found
+
+
 def registry_violations(path: Path) -> list[Violation]:
     """The ingestion registry read as the platform reads it: its first mistake, if any."""
     from orchestration.platform.registry import RegistryError, load_registry
@@ -277,6 +343,13 @@ def main(path: str = "target/manifest.json") -> int:
 
     violations = [v for file in registry_files() for v in registry_violations(file)]
     violations += check_manifest(json.loads(Path(path).read_text()))
+    if not violations:  # the lake this checkout lands in, if any: the values of its newest partitions
+        from orchestration.platform.registry import load_all
+        from orchestration.platform.settings import load_settings
+
+        settings = load_settings()
+        if "://" not in settings.lake_root and Path(settings.lake_root).exists():
+            violations += personal_content(settings, load_all())
     for violation in violations:
         print(violation)
     print(f"{len(violations)} convention violation(s)" if violations else "Conventions: all good.")

@@ -37,8 +37,9 @@ from orchestration.platform.ingestion_plan import (
 )
 from orchestration.platform.lake import Lake
 from orchestration.platform.partitions import HISTORY_START, SINGLE_RUN, partitions_for
+from orchestration.platform.privacy import Privacy
 from orchestration.platform.registry import TableSpec
-from orchestration.platform.settings import Settings
+from orchestration.platform.settings import PSEUDONYM_KEY_ENV, Settings
 from orchestration.platform.warehouse import lake_writer
 
 PRIMARY_KEY_CHECK = "primary_key_unique"  # a warning: raw keeps what the source holds
@@ -115,8 +116,15 @@ def ingest(
         return with_retries(action, on_retry=lambda n, e, s: log(f"attempt {n} failed, retrying in {s:.1f} s: {e}"))
 
     described = retrying(lambda: extractor.describe(spec.source))
-    schema = described.schema
-    _check_columns(spec, schema, where)
+    _check_columns(spec, described.schema, where)
+    if not settings.pseudonym_key and any(p.action == "pseudonymise" for p in spec.privacy.values()):
+        raise ExtractError(
+            f"{where}: its personal_data pseudonymises columns and no key is set.\n"
+            f"Fix: set {PSEUDONYM_KEY_ENV} (a secret, the same in every run: pseudonyms follow it)."
+        )
+    # what the lake holds: each personal column as its policy says, applied to every batch below
+    privacy = Privacy(spec.privacy, settings.pseudonym_key.encode())
+    schema = privacy.landed_schema(described.schema)
     report = IngestionReport(schema=schema, watermark=Watermark(spec.cursor))
     report.change = schema_change(last_published_schema(lake, spec), schema)
     enforce_policy(spec, report.change)
@@ -151,13 +159,13 @@ def ingest(
                             spec.table,
                             group[0].key,
                             schema,
-                            report.watermark.watch(extractor.batches(request)),
+                            privacy.apply_all(report.watermark.watch(extractor.batches(request))),
                         )
                     ),
                 )
             ]
         else:  # several: read once, then split by the partition column
-            rows = retrying(lambda: pa.Table.from_batches(list(extractor.batches(request)), schema))
+            rows = retrying(lambda: pa.Table.from_batches(list(privacy.apply_all(extractor.batches(request))), schema))
             report.watermark.see(rows)
             published = [
                 (period, lake.publish_partition(spec.system, spec.table, period.key, schema, part.to_batches()))
@@ -209,6 +217,18 @@ def _check_columns(spec: TableSpec, schema: pa.Schema, where: str) -> None:
             raise ExtractError(
                 f"{where}: column {column!r} (primary_key/cursor/partition_by of the entry) is not "
                 f"a column of the source; its columns are {', '.join(schema.names)}."
+            )
+    for column, policy in spec.privacy.items():
+        if column not in schema.names:
+            raise ExtractError(
+                f"{where}: personal_data names {column!r}, which is not a column of the source; its "
+                f"columns are {', '.join(schema.names)}.\nFix: correct the name under `personal_data:`."
+            )
+        kind = schema.field(column).type
+        if policy.detail == "year" and not (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
+            raise ExtractError(
+                f"{where}: personal_data.{column} is generalised to a year but is {kind}, not a date.\n"
+                "Fix: cast it to a date in a `query:`, or choose another policy."
             )
     for column in {c for c in (spec.cursor, spec.partition_by) if c}:
         kind = schema.field(column).type

@@ -19,6 +19,7 @@ import dagster as dg
 import yaml
 
 from orchestration.platform.extractors.sql import Source
+from orchestration.platform.privacy import ColumnPolicy, PolicyError, parse_policy
 from orchestration.platform.settings import PROJECT_ROOT
 
 SOURCES_COMPONENT = "orchestration.platform.components.SourceSystems"
@@ -77,7 +78,7 @@ class TableSpec:
     primary_key: tuple[str, ...]
     mode: str  # snapshot: the current copy of the table; incremental: rows read by a cursor
     cursor: str | None = None
-    personal_data: tuple[str, ...] = field(default_factory=tuple)
+    privacy: dict[str, ColumnPolicy] = field(default_factory=dict, hash=False)  # personal column -> policy
     lookback_days: int = 0  # incremental: also read the changes of this many days before
     grain: str = "day"  # one lake partition per day, or per month (keyed by its first day)
     schema_policy: str = "evolve"  # evolve: new columns land; freeze: any change fails
@@ -93,6 +94,11 @@ class TableSpec:
     @property
     def name(self) -> str:
         return f"{self.system}.{self.table}"
+
+    @property
+    def personal_data(self) -> tuple[str, ...]:
+        """The personal columns that land (in clear, pseudonymised or generalised)."""
+        return tuple(c for c, p in self.privacy.items() if p.action != "drop")
 
     @property
     def asset_key(self) -> dg.AssetKey:
@@ -287,6 +293,7 @@ def _table_spec(path: Path, system: str, body: dict, table: str, entry: _Mapping
     if not primary_key or not all(isinstance(k, str) and k for k in primary_key):
         raise fail("`primary_key:` is a list of column names.", "primary_key")
     anomalies = _anomaly_policy(entry.get("anomalies"), fail)
+    privacy = _privacy(entry.get("personal_data"), tuple(primary_key), {cursor, partition_by} - {None}, fail)
     owner = entry.get("owner", body.get("owner"))
     if not owner:
         raise fail("`owner:` is required (on the table or its system).")
@@ -299,7 +306,7 @@ def _table_spec(path: Path, system: str, body: dict, table: str, entry: _Mapping
         primary_key=tuple(primary_key),
         mode=mode,
         cursor=cursor,
-        personal_data=tuple(entry.get("personal_data", ())),
+        privacy=privacy,
         lookback_days=lookback,
         grain=grain,
         schema_policy=policy,
@@ -312,6 +319,36 @@ def _table_spec(path: Path, system: str, body: dict, table: str, entry: _Mapping
         department=department_of(path),
         anomalies=anomalies,
     )
+
+
+def _privacy(block: object, primary_key: tuple[str, ...], cursors: set[str], fail) -> dict[str, ColumnPolicy]:
+    """`personal_data:`, column -> policy (orchestration/platform/privacy.py)."""
+    if block is None:
+        return {}
+    if not isinstance(block, dict):
+        raise fail(
+            "`personal_data:` maps each personal column to its policy, e.g. `nom: drop`, "
+            '`numero_national: pseudonymise`, `date_naissance: {generalise: year}`, `genre: {keep: "<legal '
+            'basis>"}` (docs/personal-data.md).',
+            "personal_data",
+        )
+    policies = {}
+    for column, value in block.items():
+        try:
+            policies[str(column)] = policy = parse_policy(value)
+        except PolicyError as error:
+            raise fail(f"personal_data.{column}: {error}", "personal_data") from None
+        if column in cursors and policy.action != "keep":
+            raise fail(
+                f"personal_data.{column}: the cursor or partition column lands as it is: `keep` it.", "personal_data"
+            )
+        if column in primary_key and policy.action not in ("keep", "pseudonymise"):
+            raise fail(
+                f"personal_data.{column}: a primary key column can only be kept or pseudonymised "
+                "(its rows must stay distinct).",
+                "personal_data",
+            )
+    return policies
 
 
 def _anomaly_policy(block: object, fail) -> AnomalyPolicy:

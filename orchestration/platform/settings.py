@@ -135,6 +135,16 @@ DASHBOARD_URL: Mapping[str, str] = {
 }
 # connection name (used by the ingestion registry) -> definition, from connections.yml
 SOURCE_CONNECTIONS: Mapping[str, Mapping[str, dict]] = yaml.safe_load(CONNECTIONS_PATH.read_text())
+# the key of the pseudonyms (orchestration/platform/privacy.py): a secret in staging and prod,
+# where extracting a column to pseudonymise fails without it; a fixed, public key for the sample
+PSEUDONYM_KEY_ENV = "LAKEHOUSE_PSEUDONYM_KEY"
+SAMPLE_PSEUDONYM_KEY = "sample-only-key-not-a-secret"
+PSEUDONYM_KEY: Mapping[str, str] = {
+    "local": SAMPLE_PSEUDONYM_KEY,
+    "ci": SAMPLE_PSEUDONYM_KEY,
+    "staging": "",
+    "prod": "",
+}
 CONCERNS: Mapping[str, Mapping[str, object]] = {
     "LAKE_ROOT": LAKE_ROOT,
     "WAREHOUSE_DIR": WAREHOUSE_DIR,
@@ -149,6 +159,7 @@ CONCERNS: Mapping[str, Mapping[str, object]] = {
     "DOCS_URL": DOCS_URL,
     "DASHBOARD_URL": DASHBOARD_URL,
     "SOURCE_CONNECTIONS": SOURCE_CONNECTIONS,
+    "PSEUDONYM_KEY": PSEUDONYM_KEY,
 }
 SERVING_PATH_ENV = "LAKEHOUSE_SERVING_PATH"
 POSTGRES_DSN_ENV = "LAKEHOUSE_SERVING_POSTGRES_DSN"
@@ -273,6 +284,7 @@ class Settings:
     source_environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     # the LAKEHOUSE_ALERT_* variables: where alerts go (orchestration/platform/alerts.py)
     alert_environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    pseudonym_key: str = field(default=SAMPLE_PSEUDONYM_KEY, repr=False)
 
     @property
     def sample_dir(self) -> Path:
@@ -341,6 +353,7 @@ def settings_for(environment: str, data_dir: Path | None = None, environ: Mappin
         lake_environ={k: v for k, v in environ.items() if k.startswith("LAKEHOUSE_LAKE_")},
         source_environ=source_variables(SOURCE_CONNECTIONS[environment], environ),
         alert_environ={k: v for k, v in environ.items() if k.startswith("LAKEHOUSE_ALERT_")},
+        pseudonym_key=environ.get(PSEUDONYM_KEY_ENV) or PSEUDONYM_KEY[environment],
     )
 
 

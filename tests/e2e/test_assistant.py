@@ -301,7 +301,7 @@ def test_a_registry_entry_is_drafted_from_the_live_schema_of_a_new_source_table(
     is_error, draft = seen["draft"]
     assert not is_error, draft
     assert "Proposed primary key ['id_beneficiaire'] and mode incremental" in draft
-    assert "personal columns ['nom', 'courriel']" in draft
+    assert "personal columns {'nom': 'drop', 'courriel': 'pseudonymise'}" in draft
     registry = project["root"] / "orchestration/locations/culture/defs/sources/defs.yaml"
     entry = yaml.safe_load(registry.read_text())["attributes"]["systems"]["subventions"]["tables"]["beneficiaire"]
     assert entry == {
@@ -309,7 +309,7 @@ def test_a_registry_entry_is_drafted_from_the_live_schema_of_a_new_source_table(
         "primary_key": ["id_beneficiaire"],
         "mode": "incremental",
         "cursor": "cree_le",
-        "personal_data": ["nom", "courriel"],
+        "personal_data": {"nom": "drop", "courriel": "pseudonymise"},
     }
     # the draft is checked as make lint checks it: the new source has no dbt source yet
     assert "make lint would fail" in draft and "beneficiaire" in draft.split("make lint would fail")[1]

@@ -5,6 +5,7 @@ import pytest
 import yaml
 from sqlfluff.core import FluffConfig, Linter
 
+from orchestration.platform.privacy import ColumnPolicy
 from orchestration.platform.registry import TableSpec
 from orchestration.platform.scaffold import ScaffoldError, scaffold, staging_sql
 from orchestration.platform.settings import PROJECT_ROOT
@@ -18,7 +19,7 @@ SPEC = TableSpec(
     primary_key=("id_licence",),
     mode="incremental",
     cursor="updated_at",
-    personal_data=("annee_naissance",),
+    privacy={"annee_naissance": ColumnPolicy("keep", "GDPR art. 6.1.e")},
 )
 SCHEMA = pa.schema(
     [

@@ -14,6 +14,7 @@ renamed as (
         -- ids
         cast(id_affiliation as bigint) as affiliation_id,
         cast(id_club as bigint) as club_id,
+        numero_national as member_pseudonym,
 
         -- attributes
         trim(saison) as season,
