@@ -215,3 +215,34 @@ def test_landed_values_that_look_personal_need_a_policy(tmp_path):
     assert len(found) == 2
     assert "column contact holds what look like e-mail addresses in the lake (2026-01-01)" in found[0]
     assert "column rrn_tresorier holds personal data, by its name" in found[1]
+
+
+def test_a_gold_column_computed_from_a_personal_value_kept_in_clear_must_say_why(manifest):
+    """Column lineage (orchestration/platform/lineage.py) carries the registry's `keep` policies to
+    gold: a test model exposes the members' birth year, traced through staging and intermediate."""
+    gold = copy.deepcopy(model(manifest, "gld_sport__affiliations"))
+    gold.update(
+        unique_id="model.lakehouse.gld_sport__naissances",
+        name="gld_sport__naissances",
+        raw_code="select affiliations.club_id, affiliations.birth_year as annee\n"
+        "from {{ ref('int_sport__affiliations') }} as affiliations",
+        columns={"club_id": {"name": "club_id"}, "annee": {"name": "annee"}},
+    )
+    manifest["nodes"][gold["unique_id"]] = gold
+    found = [m for m in messages(manifest) if m.endswith("[personal_data]")]
+    assert found == [
+        "gld_sport__naissances: gold column annee is computed from sport.affiliation.annee_naissance, personal "
+        "data kept in clear: aggregate or pseudonymise it, or say why it may reach gold under `config: meta: "
+        "personal_in_clear:` of the column (docs/personal-data.md). [personal_data]"
+    ]
+    gold["columns"]["annee"]["config"] = {"meta": {"personal_in_clear": "a statistic of births by club"}}
+    assert not [m for m in messages(manifest) if m.endswith("[personal_data]")]
+
+
+def test_the_project_declares_why_each_personal_value_in_clear_reaches_gold(manifest):
+    """The sample's gold: age bands and genders come from values kept in clear, and say why."""
+    from orchestration.platform.lineage import declared_reason, source_columns
+
+    gold = model(manifest, "gld_sport__affiliations")
+    assert source_columns(manifest, gold["unique_id"], "gender") == {("source.lakehouse.sport.affiliation", "genre")}
+    assert declared_reason(gold["columns"]["gender"]).startswith("Kept for statistics by gender")

@@ -204,3 +204,19 @@ def test_dashboard_links_follow_the_environment_and_gold_tables_link_to_their_pa
         docs
         == "http://lakehouse-docs:8080/static_index.html#!/model/model.lakehouse.gld_culture__subventions_mensuelles"
     )
+
+
+def test_each_model_shows_its_column_lineage_down_to_the_source_columns(graph):
+    """Column-level lineage from the models' SQL (orchestration/platform/lineage.py), in Dagster's
+    format and in words, on the asset's metadata."""
+    node = graph.get(dg.AssetKey(["gld", "gld_culture__subventions_mensuelles"]))
+    deps = node.metadata["dagster/column_lineage"].deps_by_column
+    assert [(d.asset_key.to_user_string(), d.column_name) for d in deps["paid_amount"]] == [
+        ("int/int_culture__paiements", "paid_amount")
+    ]
+    sources = node.metadata["column_sources"].value
+    assert "- paid_amount <- subventions.paiement.montant" in sources
+    assert "- sector_label <- seed ref_secteurs_culturels.sector_label" in sources
+    staging = graph.get(dg.AssetKey(["stg", "stg_sport__affiliations"])).metadata["dagster/column_lineage"]
+    [member] = staging.deps_by_column["member_pseudonym"]
+    assert (member.asset_key.to_user_string(), member.column_name) == ("raw/sport/affiliation", "numero_national")

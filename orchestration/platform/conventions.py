@@ -45,6 +45,7 @@ def check_manifest(manifest: Manifest) -> list[Violation]:
         departments,
         runs_on_spark,
         personal_policies,
+        personal_lineage,
     )
     return [violation for rule in rules for violation in rule(manifest)]
 
@@ -286,6 +287,20 @@ def personal_policies(manifest: Manifest) -> Iterator[Violation]:
                     f"`personal_data:` in {spec.where} (pseudonymise, drop, generalise, or keep with "
                     "its legal basis; docs/personal-data.md).",
                 )
+
+
+def personal_lineage(manifest: Manifest) -> Iterator[Violation]:
+    """No gold column is computed from a personal value kept in clear unless it says why
+    (orchestration/platform/lineage.py)."""
+    from orchestration.platform.lineage import personal_exposures
+    from orchestration.platform.registry import RegistryError, kept_in_clear
+
+    try:
+        kept = kept_in_clear()
+    except RegistryError:
+        return  # reported by registry_violations
+    for exposure in personal_exposures(manifest, kept):
+        yield Violation(exposure.model, "personal_data", str(exposure))
 
 
 def personal_content(settings, specs, rows: int = 200) -> list[Violation]:

@@ -30,6 +30,7 @@ from orchestration.platform.alerts import build_alerts_sensor
 from orchestration.platform.components import DbtModels, documented
 from orchestration.platform.dbt_translator import DOCUMENTATION, TRANSLATOR
 from orchestration.platform.instance import DEPARTMENT_TAG
+from orchestration.platform.lineage import lineage_metadata
 from orchestration.platform.partitions import DAILY
 from orchestration.platform.registry import LOCATIONS_DIR
 from orchestration.platform.settings import PROJECT_ROOT, Settings
@@ -143,7 +144,8 @@ def build_definitions(
 def with_links(assets: list, settings: Settings, manifest: dict) -> list:
     """The links that depend on the environment, completed once: each model's page of the dbt
     documentation site (settings.DOCS_URL; `make docs` serves it), each dashboard page's address
-    and, on every gold table a page shows, a link to that page (settings.DASHBOARD_URL)."""
+    and, on every gold table a page shows, a link to that page (settings.DASHBOARD_URL); and
+    each model's column lineage (orchestration/platform/lineage.py)."""
     pages: dict[dg.AssetKey, dict[str, str]] = {}  # gold table -> {page's label: its URL}
     for exposure in manifest["exposures"].values():  # a page's URL path is its exposure's name
         for node_id in exposure["depends_on"]["nodes"]:
@@ -161,6 +163,8 @@ def with_links(assets: list, settings: Settings, manifest: dict) -> list:
             metadata |= {"url": dg.MetadataValue.url(url), "dagster/uri": url}
         for label, url in pages.get(spec.key, {}).items():
             metadata[f"dashboard: {label}"] = dg.MetadataValue.url(url)
+        if unique_id := metadata.get("dagster_dbt/unique_id"):  # a dbt model: its column lineage
+            metadata |= lineage_metadata(manifest, getattr(unique_id, "value", unique_id), TRANSLATOR.get_asset_key)
         return spec.replace_attributes(metadata=metadata)
 
     return [a.map_asset_specs(link) if isinstance(a, dg.AssetsDefinition) else a for a in assets]

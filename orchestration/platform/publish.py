@@ -26,6 +26,8 @@ import pyarrow.compute as pc
 
 from orchestration.platform.dbt_translator import DEPARTMENT, TRANSLATOR, layer
 from orchestration.platform.lake import Lake
+from orchestration.platform.lineage import personal_exposures
+from orchestration.platform.registry import kept_in_clear
 from orchestration.platform.serving import (
     PUBLISHED,
     Published,
@@ -166,6 +168,16 @@ def build_publish_defs(manifest: Manifest, department: str) -> dg.Definitions:
     ):
         config = settings.serving
         built = built_in_run(context, set(models))
+        # a personal value kept in clear reaches no dashboard unless its gold column says why
+        exposed = [
+            e for e in personal_exposures(manifest, kept_in_clear()) if e.model in {n["name"] for n in models.values()}
+        ]
+        if exposed:
+            raise dg.Failure(
+                description="Nothing was published: "
+                + "; ".join(f"{e.model}: {e}" for e in exposed)
+                + " `make lint` shows the same."
+            )
         previous = read_publication(lake, department)
         now = datetime.now(UTC)
         filters, months = {}, {}

@@ -186,6 +186,11 @@ def load_all() -> list[TableSpec]:
     return specs
 
 
+def kept_in_clear() -> dict[tuple[str, str], list[str]]:
+    """(system, table) -> its personal columns whose policy is `keep`: clear values in the lake."""
+    return {(s.system, s.table): [c for c, p in s.privacy.items() if p.action == "keep"] for s in load_all()}
+
+
 def load_registry(path: Path) -> list[TableSpec]:
     """The tables declared in one SourceSystems file."""
     name = display(path)

@@ -30,9 +30,10 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
-from orchestration.platform.dbt_translator import LakehouseTranslator
+from orchestration.platform.dbt_translator import TRANSLATOR
 from orchestration.platform.dbt_warehouses import write_attachments
 from orchestration.platform.instance import warehouse_pool
+from orchestration.platform.lineage import lineage_metadata
 from orchestration.platform.partitions import GRAINS, SINGLE_RUN, covering, event_time_flags, partitions_for
 from orchestration.platform.settings import PROJECT_ROOT, Settings
 from orchestration.platform.warehouse import build_locks, row_counts
@@ -174,7 +175,7 @@ def build_dbt_assets(manifest: dict, departments: tuple[str, ...], grain: str | 
     @dbt_assets(
         manifest=manifest,
         project=DBT_PROJECT,
-        dagster_dbt_translator=LakehouseTranslator(),
+        dagster_dbt_translator=TRANSLATOR,
         select=" ".join(f"{m},config.batch_size:{grain}" for m in mine) if grain else " ".join(mine),
         exclude=None if grain else " ".join(f"config.batch_size:{g}" for g in others),
         partitions_def=partitions_def,
@@ -236,6 +237,8 @@ def build_dbt_assets(manifest: dict, departments: tuple[str, ...], grain: str | 
                 extra = {"dbt_parse": "reused" if reused_parse else "full"}
                 if unique_id in counts:
                     extra["dagster/row_count"] = counts[unique_id]
+                # the column lineage of what was built, kept with each materialisation
+                extra |= lineage_metadata(manifest, unique_id, TRANSLATOR.get_asset_key)
                 event = event.with_metadata({**event.metadata, **extra})
             yield event
         if not invocation.is_successful():
