@@ -24,7 +24,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.platform.dbt_translator import DEPARTMENT, TRANSLATOR, layer
+from orchestration.platform.dbt_translator import DEPARTMENT, TRANSLATOR, layer, personal_columns
 from orchestration.platform.lake import Lake
 from orchestration.platform.lineage import personal_exposures
 from orchestration.platform.registry import kept_in_clear
@@ -143,9 +143,16 @@ def merge_partitions(previous: pa.Table | None, rebuilt: pa.Table, column: str, 
     return pa.concat_tables([kept.cast(rebuilt.schema), rebuilt])
 
 
-def serve_every_department(lake: Lake, config: ServingConfig, department: str, tables: Mapping[str, Published]) -> None:
+def serve_every_department(
+    lake: Lake,
+    config: ServingConfig,
+    department: str,
+    tables: Mapping[str, Published],
+    personal: Mapping[str, list[str]] | None = None,
+) -> None:
     """The serving file (and PostgreSQL schema) with every department's current publication, the
-    department's own being `tables`; one department at a time."""
+    department's own being `tables`; one department at a time. `personal`: gold table -> its
+    columns tagged personal, which PostgreSQL's read role cannot select."""
     with exclusive_writer(config.path):
         served = {}
         for other in published_departments(lake):
@@ -154,7 +161,7 @@ def serve_every_department(lake: Lake, config: ServingConfig, department: str, t
         served.update(tables)
         publish_serving_file(config.path, served)
         if config.postgres_dsn:
-            publish_postgres(config.postgres_dsn, config.postgres_schema, served)
+            publish_postgres(config.postgres_dsn, config.postgres_schema, served, config.postgres_reader, personal)
 
 
 def build_publish_defs(manifest: Manifest, department: str) -> dg.Definitions:
@@ -203,7 +210,8 @@ def build_publish_defs(manifest: Manifest, department: str) -> dg.Definitions:
         else:
             publication = f"{now:%Y%m%dT%H%M%S%fZ}-{context.run.run_id[:8]}"
             parquet = publish_parquet(lake, tables, publication, department)
-            serve_every_department(lake, config, department, tables)
+            personal = {node["name"]: personal_columns(node) for node in gold_models(manifest)}
+            serve_every_department(lake, config, department, tables, personal)
             context.log.info(
                 f"Published {len(built)} rebuilt gold table(s) ({', '.join(sorted(rebuilt))}) "
                 f"with {len(tables) - len(built)} carried over, to {config.path}"

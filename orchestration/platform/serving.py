@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -201,8 +201,18 @@ def postgres_type(arrow_type: pa.DataType) -> str:
     return POSTGRES_TYPES[arrow_type]
 
 
-def publish_postgres(dsn: str, schema: str, tables: Mapping[str, Published]) -> None:
+def publish_postgres(
+    dsn: str,
+    schema: str,
+    tables: Mapping[str, Published],
+    reader: str | None = None,
+    personal: Mapping[str, Iterable[str]] | None = None,
+) -> None:
     """Fill a new schema, then swap it with `schema` in one transaction.
+
+    The `reader` role, when given (created, without login, if it does not exist), may read every column of
+    every table except the `personal` ones (table -> columns tagged personal): column privileges,
+    granted in the new schema before the swap, so readers never see a moment without them.
 
     The renames touch only the catalog, so a reader in the middle of a query or transaction
     does not block them and sees the old tables or the new ones. The retired schema is
@@ -220,6 +230,8 @@ def publish_postgres(dsn: str, schema: str, tables: Mapping[str, Published]) -> 
                 contents = {name: t.table for name, t in tables.items()}
                 for name, table in {**contents, PUBLISHED: published_table(tables)}.items():
                     _copy_table(connection, sql.Identifier(staging, name), table)
+                if reader:
+                    _grant_reader(connection, staging, reader, contents, personal or {})
             with connection.transaction():
                 if _schema_exists(connection, schema):
                     connection.execute(
@@ -245,6 +257,30 @@ def _copy_table(connection, identifier, table: pa.Table) -> None:
     with connection.cursor().copy(sql.SQL("copy {} from stdin").format(identifier)) as copy:
         for row in zip(*(column.to_pylist() for column in table.columns)):
             copy.write_row(row)
+
+
+def _grant_reader(
+    connection, schema: str, reader: str, tables: Mapping[str, pa.Table], personal: Mapping[str, Iterable[str]]
+) -> None:
+    from psycopg import sql
+
+    if connection.execute("select 1 from pg_roles where rolname = %s", [reader]).fetchone() is None:
+        connection.execute(sql.SQL("create role {} nologin").format(sql.Identifier(reader)))
+    connection.execute(sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(schema), sql.Identifier(reader)))
+    readable = {
+        name: [c for c in table.column_names if c not in set(personal.get(name, ()))] for name, table in tables.items()
+    }
+    for name, columns in {**readable, PUBLISHED: None}.items():
+        granted = (
+            sql.SQL("select")
+            if columns is None
+            else sql.SQL("select ({})").format(sql.SQL(", ").join(map(sql.Identifier, columns)))
+        )
+        if columns == []:
+            continue  # every column personal: nothing to read
+        connection.execute(
+            sql.SQL("grant {} on {} to {}").format(granted, sql.Identifier(schema, name), sql.Identifier(reader))
+        )
 
 
 def _schema_exists(connection, schema: str) -> bool:

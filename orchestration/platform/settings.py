@@ -164,6 +164,7 @@ CONCERNS: Mapping[str, Mapping[str, object]] = {
 SERVING_PATH_ENV = "LAKEHOUSE_SERVING_PATH"
 POSTGRES_DSN_ENV = "LAKEHOUSE_SERVING_POSTGRES_DSN"
 POSTGRES_SCHEMA_ENV = "LAKEHOUSE_SERVING_POSTGRES_SCHEMA"
+POSTGRES_READER_ENV = "LAKEHOUSE_SERVING_POSTGRES_READER"
 UI_URL_ENV = "LAKEHOUSE_UI_URL"
 DOCS_URL_ENV = "LAKEHOUSE_DOCS_URL"
 DASHBOARD_URL_ENV = "LAKEHOUSE_DASHBOARD_URL"
@@ -250,6 +251,8 @@ class ServingConfig:
     path: Path
     postgres_dsn: str | None = field(repr=False)  # may hold a password
     postgres_schema: str
+    # the role the dashboards and analysts read with: every column but those tagged personal
+    postgres_reader: str = "lakehouse_reader"
 
 
 def serving_config(environment: str, data_dir: Path, environ: Mapping[str, str]) -> ServingConfig:
@@ -258,6 +261,7 @@ def serving_config(environment: str, data_dir: Path, environ: Mapping[str, str])
         path=Path(path) if path else data_dir / SERVING_FILE[environment],
         postgres_dsn=environ.get(POSTGRES_DSN_ENV) or None,
         postgres_schema=environ.get(POSTGRES_SCHEMA_ENV) or "gld",
+        postgres_reader=environ.get(POSTGRES_READER_ENV) or "lakehouse_reader",
     )
 
 

@@ -187,3 +187,36 @@ def test_postgres_failed_publish_leaves_the_published_schema(postgres_dsn):
     with psycopg.connect(postgres_dsn) as reader:
         assert total(reader) == (1, Decimal("1.10"))
     assert schemas(postgres_dsn) == ["gld"]
+
+
+def test_postgres_read_role_cannot_select_the_columns_tagged_personal(postgres_dsn):
+    """The read role of the serving schema: every column of a gold table except the personal
+    ones (column privileges), on the real server; kept across republications."""
+    import psycopg
+
+    reader = f"reader_{uuid.uuid4().hex[:8]}"  # roles are the server's: this test's own, dropped
+    members = pa.table({"season": ["2025-2026", "2025-2026"], "member": ["a1f3", "9c2e"], "count": [3, 4]})
+    try:
+        for at in (NOW, LATER):  # a second publication swaps the schema: the privileges follow
+            publish_postgres(
+                postgres_dsn,
+                "gld",
+                published(at, grants=grants("1.10"), members=members),
+                reader=reader,
+                personal={"members": ["member"]},
+            )
+        with psycopg.connect(postgres_dsn, autocommit=True) as connection:
+            connection.execute(f"set role {reader}")
+            assert connection.execute("select season, count from gld.members order by count").fetchall() == [
+                ("2025-2026", 3),
+                ("2025-2026", 4),
+            ]
+            assert total(connection) == (1, Decimal("1.10"))
+            assert connection.execute("select count(*) from gld._published").fetchone() == (2,)
+            for query in ("select member from gld.members", "select * from gld.members"):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+                    connection.execute(query)
+    finally:
+        with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+            admin.execute(f"drop owned by {reader}")
+            admin.execute(f"drop role {reader}")
