@@ -13,7 +13,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 SQL_PATHS := dbt/models dbt/tests macros
 PY_PATHS := orchestration dashboard benchmarks tests
 
-.PHONY: help install sample manifest demo run scaffold location dev dashboard test test-fast lint fix docs assistant bench clean
+.PHONY: help install sample manifest demo run scaffold location dev dashboard test test-fast lint fix docs retention erase assistant bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -74,6 +74,12 @@ fix: install ## let ruff and sqlfluff fix what they can
 docs: manifest ## build the dbt documentation site and serve it on http://127.0.0.1:8080 (PORT=..; after make demo)
 	$(RUN) python -m orchestration.platform.cli docs
 	$(RUN) python -m http.server $(or $(PORT),8080) --bind 127.0.0.1 --directory target
+
+retention: manifest $(DAGSTER_HOME)/dagster.yaml ## delete lake partitions past each entry's retention_days, then rebuild (audited)
+	$(RUN) python -m orchestration.platform.cli retention $(if $(TODAY),--today $(TODAY))
+
+erase: manifest $(DAGSTER_HOME)/dagster.yaml ## remove a person everywhere: make erase PSEUDONYM=.. REQUEST=.. (audited)
+	$(RUN) python -m orchestration.platform.cli erase --pseudonym '$(PSEUDONYM)' --request '$(REQUEST)'
 
 assistant: manifest ## print how to wire the analysts' assistant (a local MCP server) into an MCP client
 	@$(RUN) python -m orchestration.assistant --client-config

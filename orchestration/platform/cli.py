@@ -393,10 +393,17 @@ def main(argv: list[str] | None = None) -> int:
     scaffold = commands.add_parser("scaffold", help="write a staging model for a landed table")
     scaffold.add_argument("table", help="<system>.<table> as in the ingestion registry")
     scaffold.add_argument("--entity", help="model name after stg_<system>__ (default: table)")
+    retention = commands.add_parser("retention", help="delete lake partitions past their retention, then rebuild")
+    retention.add_argument("--today", help="the day to count from, YYYY-MM-DD (default: today, UTC)")
+    erase = commands.add_parser("erase", help="remove a person's rows (by pseudonym) everywhere, then rebuild")
+    erase.add_argument("--pseudonym", required=True, help="the person's pseudonym, as the lake holds it")
+    erase.add_argument("--request", required=True, help="the request's reference, for the audit record")
     args = parser.parse_args(argv)
 
     try:
         settings = load_settings()
+        if args.command in ("retention", "erase"):
+            return privacy_command(settings, args)
         if args.command == "location":
             return scaffold_department(args.name, args.owner, args.description)
         if args.command == "scaffold":
@@ -421,6 +428,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "docs":
         return build_docs(settings)
     return 0
+
+
+def privacy_command(settings: Settings, args) -> int:
+    """`make retention` / `make erase`: change the lake, write the audit record, then rebuild
+    the models and gold tables of the days changed (not the extraction)."""
+    from orchestration.platform.registry import load_all
+    from orchestration.platform.retention import apply_retention, audit, erase, rebuild_window
+
+    lake = settings.open_lake()
+    if args.command == "retention":
+        today = date.fromisoformat(args.today) if args.today else datetime.now(UTC).date()
+        removed = apply_retention(lake, load_all(), today)
+        request = f"retention as of {today}"
+    else:
+        removed = erase(lake, load_all(), args.pseudonym.strip())
+        request = args.request
+    record = audit(lake, args.command if args.command == "retention" else "erasure", request, removed)
+    print(f"{sum(r.rows for r in removed)} row(s) removed from {len(removed)} partition(s); audit record: {record}")
+    window = rebuild_window(removed)
+    if window is None:
+        return 0
+    print(f"Rebuilding what was built from them: {window[0]} .. {window[1]}")
+    return run_command(settings, window[0], window[1], "not key:raw/*", "INFO")
 
 
 def scaffold_department(name: str, owner: str, description: str) -> int:

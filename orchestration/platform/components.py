@@ -67,6 +67,9 @@ class SourceTable(dg.Model):
         "`pseudonymise`, `drop`, `{generalise: year}`, `{generalise: province}` or `{keep: <legal basis>}` "
         "(docs/personal-data.md).",
     )
+    retention_days: int | None = Field(
+        None, description="How long its lake partitions are kept; `make retention` deletes older ones (audited)."
+    )
     owner: str | None = Field(None, description="Who answers for the table (default: the system's owner).")
     connection: str | None = Field(
         None, description="An entry of orchestration/connections.yml (default: the system's)."

@@ -39,6 +39,7 @@ from orchestration.platform.lake import Lake
 from orchestration.platform.partitions import HISTORY_START, SINGLE_RUN, partitions_for
 from orchestration.platform.privacy import Privacy
 from orchestration.platform.registry import TableSpec
+from orchestration.platform.retention import erased_pseudonyms
 from orchestration.platform.settings import PSEUDONYM_KEY_ENV, Settings
 from orchestration.platform.warehouse import lake_writer
 
@@ -123,7 +124,8 @@ def ingest(
             f"Fix: set {PSEUDONYM_KEY_ENV} (a secret, the same in every run: pseudonyms follow it)."
         )
     # what the lake holds: each personal column as its policy says, applied to every batch below
-    privacy = Privacy(spec.privacy, settings.pseudonym_key.encode())
+    erased = erased_pseudonyms(lake) if any(p.action == "pseudonymise" for p in spec.privacy.values()) else frozenset()
+    privacy = Privacy(spec.privacy, settings.pseudonym_key.encode(), erased)
     schema = privacy.landed_schema(described.schema)
     report = IngestionReport(schema=schema, watermark=Watermark(spec.cursor))
     report.change = schema_change(last_published_schema(lake, spec), schema)

@@ -264,6 +264,14 @@ class Lake:
         # a folder whose file is not published yet (a first write in progress) does not count
         return next((d for d in days if self.fs.exists(self.partition_path(system, table, d))), None)
 
+    def delete_partition(self, system: str, table: str, day: date) -> None:
+        """Remove a published partition (retention): its file, then its folder."""
+        path = self.partition_path(system, table, day)
+        self.fs.rm(path)
+        folder = path.rsplit("/", 1)[0]
+        if self.is_local and self.fs.exists(folder) and not self.fs.ls(folder):
+            self.fs.rmdir(folder)
+
     def partition_days(self, system: str, table: str) -> list[date]:
         files = self.fs.glob(table_glob(self._fs_root, system, table))
         return sorted(date.fromisoformat(f.split("=")[-1].split("/")[0]) for f in files)

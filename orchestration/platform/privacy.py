@@ -133,6 +133,7 @@ class Privacy:
 
     policies: Mapping[str, ColumnPolicy]
     key: bytes = b""
+    erased: frozenset[str] = frozenset()  # pseudonyms of people erased (retention.py): never land again
 
     def landed_schema(self, schema: pa.Schema) -> pa.Schema:
         """The schema the lake holds: dropped columns gone, the others retyped by their policy."""
@@ -148,6 +149,15 @@ class Privacy:
     def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if not self.policies:
             return batch
+        batch = self._landed(batch)
+        for name, policy in self.policies.items():  # an erased person's rows stay out
+            if self.erased and policy.action == "pseudonymise" and name in batch.schema.names:
+                batch = batch.filter(
+                    pc.invert(pc.fill_null(pc.is_in(batch.column(name), pa.array(sorted(self.erased))), False))
+                )
+        return batch
+
+    def _landed(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         columns, fields = [], []
         for field, column in zip(batch.schema, batch.columns):
             policy = self.policies.get(field.name)

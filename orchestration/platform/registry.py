@@ -44,6 +44,7 @@ ENTRY_KEYS = {
     "schema",
     "query",
     "anomalies",
+    "retention_days",
 }
 ANOMALY_KEYS = {"severity", "columns", "tolerance"}
 SEVERITIES = ("warn", "error")
@@ -79,6 +80,7 @@ class TableSpec:
     mode: str  # snapshot: the current copy of the table; incremental: rows read by a cursor
     cursor: str | None = None
     privacy: dict[str, ColumnPolicy] = field(default_factory=dict, hash=False)  # personal column -> policy
+    retention_days: int | None = None  # lake partitions older than this are deleted (retention.py)
     lookback_days: int = 0  # incremental: also read the changes of this many days before
     grain: str = "day"  # one lake partition per day, or per month (keyed by its first day)
     schema_policy: str = "evolve"  # evolve: new columns land; freeze: any change fails
@@ -298,6 +300,11 @@ def _table_spec(path: Path, system: str, body: dict, table: str, entry: _Mapping
     if not primary_key or not all(isinstance(k, str) and k for k in primary_key):
         raise fail("`primary_key:` is a list of column names.", "primary_key")
     anomalies = _anomaly_policy(entry.get("anomalies"), fail)
+    retention = entry.get("retention_days")
+    if retention is not None and (not isinstance(retention, int) or isinstance(retention, bool) or retention < 1):
+        raise fail(
+            "`retention_days:` is a whole number of days >= 1 (how long its partitions are kept).", "retention_days"
+        )
     privacy = _privacy(entry.get("personal_data"), tuple(primary_key), {cursor, partition_by} - {None}, fail)
     owner = entry.get("owner", body.get("owner"))
     if not owner:
@@ -312,6 +319,7 @@ def _table_spec(path: Path, system: str, body: dict, table: str, entry: _Mapping
         mode=mode,
         cursor=cursor,
         privacy=privacy,
+        retention_days=retention,
         lookback_days=lookback,
         grain=grain,
         schema_policy=policy,

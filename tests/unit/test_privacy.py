@@ -140,3 +140,14 @@ def test_the_registry_reads_each_columns_policy(tmp_path):
     [spec] = load_registry(path)
     assert spec.privacy == {"numero_national": ColumnPolicy("pseudonymise"), "nom": ColumnPolicy("drop")}
     assert spec.personal_data == ("numero_national",)  # what lands: a dropped column does not
+
+
+@pytest.mark.parametrize(("written", "read"), [("30", 30), ("0", None), ("true", None), ("'30'", None)])
+def test_retention_is_a_whole_number_of_days(tmp_path, written, read):
+    path = tmp_path / "defs.yaml"
+    path.write_text(REGISTRY.format(personal="{genre: drop}") + f"          retention_days: {written}\n")
+    if read is None:
+        with pytest.raises(RegistryError, match="retention_days"):
+            load_registry(path)
+    else:
+        assert load_registry(path)[0].retention_days == read
