@@ -220,3 +220,16 @@ def test_each_model_shows_its_column_lineage_down_to_the_source_columns(graph):
     staging = graph.get(dg.AssetKey(["stg", "stg_sport__affiliations"])).metadata["dagster/column_lineage"]
     [member] = staging.deps_by_column["member_pseudonym"]
     assert (member.asset_key.to_user_string(), member.column_name) == ("raw/sport/affiliation", "numero_national")
+
+
+def test_make_docs_writes_a_page_of_every_models_column_lineage(tmp_path, graph):
+    from orchestration.platform.cli import write_lineage_page
+
+    page = tmp_path / "column_lineage.html"
+    write_lineage_page(page)
+    text = page.read_text()
+    assert "<h2 id='stg_sport__affiliations'>" in text
+    assert "<tr><td>member_pseudonym <b>(personal)</b></td><td>sport.affiliation.numero_national</td>" in text
+    assert "Kept for statistics by gender" in text  # the declared reason of gold's gender
+    link = graph.get(dg.AssetKey(["gld", "gld_sport__affiliations"])).metadata["column lineage page"].value
+    assert link == "http://127.0.0.1:8080/column_lineage.html#gld_sport__affiliations"

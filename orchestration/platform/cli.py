@@ -485,6 +485,44 @@ def scaffold_staging_model(settings: Settings, name: str, entity: str | None) ->
     return 0
 
 
+def write_lineage_page(path: Path) -> None:
+    """One page, served beside dbt's documentation by `make docs`: every model's columns and the
+    source columns each is computed from (orchestration/platform/lineage.py), personal ones marked."""
+    import html
+
+    from orchestration.platform.dbt_translator import personal_columns
+    from orchestration.platform.lineage import declared_reason, nodes, origin, source_columns
+    from orchestration.platform.transform import load_manifest
+
+    manifest = load_manifest()
+    everything = nodes(manifest)
+    sections = []
+    for uid, node in sorted(everything.items(), key=lambda item: item[1]["name"]):
+        if node["resource_type"] != "model":
+            continue
+        personal = set(personal_columns(node))
+        rows = []
+        for name, column in node["columns"].items():
+            found = sorted(origin(everything[s], c) for s, c in source_columns(manifest, uid, name))
+            reason = declared_reason(column)
+            rows.append(
+                f"<tr><td>{html.escape(name)}{' <b>(personal)</b>' if name in personal else ''}</td>"
+                f"<td>{html.escape(', '.join(found) or 'computed')}</td><td>{html.escape(reason)}</td></tr>"
+            )
+        sections.append(
+            f"<h2 id='{html.escape(node['name'])}'>{html.escape(node['name'])}</h2>"
+            "<table><tr><th>column</th><th>computed from (source and seed columns)</th>"
+            f"<th>personal value in clear: why</th></tr>{''.join(rows)}</table>"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "<!doctype html><meta charset='utf-8'><title>Column lineage</title><style>body{font-family:sans-serif;"
+        "margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
+        "</style><h1>Column lineage of the dbt models</h1><p>From each model's SQL, down to the source and "
+        "seed columns (docs/personal-data.md).</p>" + "".join(sections)
+    )
+
+
 def build_docs(settings: Settings) -> int:
     """dbt's documentation site (descriptions, columns, lineage) as one static HTML file."""
     import json
@@ -507,6 +545,9 @@ def build_docs(settings: Settings) -> int:
         "--vars",
         json.dumps(dbt_vars(settings)),
     ]
+    from orchestration.platform.lineage import LINEAGE_PAGE
+
+    write_lineage_page(PROJECT_ROOT / "target" / LINEAGE_PAGE)
     if subprocess.run(command).returncode:
         print(
             "\nmake docs: dbt could not build the documentation (its error is above). It compiles every "
@@ -515,7 +556,7 @@ def build_docs(settings: Settings) -> int:
         )
         return 1
     print(
-        f"\nDocumentation built: target/{DOCS_PAGE}. The models' pages in the Dagster UI link to "
+        f"\nColumn lineage: target/{LINEAGE_PAGE}. Documentation built: target/{DOCS_PAGE}. The models' pages in the Dagster UI link to "
         f"{settings.docs_url}/{DOCS_PAGE} (LAKEHOUSE_DOCS_URL); make docs serves it until Ctrl-C."
     )
     return 0

@@ -30,7 +30,7 @@ from orchestration.platform.alerts import build_alerts_sensor
 from orchestration.platform.components import DbtModels, documented
 from orchestration.platform.dbt_translator import DOCUMENTATION, TRANSLATOR
 from orchestration.platform.instance import DEPARTMENT_TAG
-from orchestration.platform.lineage import lineage_metadata
+from orchestration.platform.lineage import LINEAGE_PAGE, lineage_metadata
 from orchestration.platform.partitions import DAILY
 from orchestration.platform.registry import LOCATIONS_DIR
 from orchestration.platform.settings import PROJECT_ROOT, Settings
@@ -165,6 +165,9 @@ def with_links(assets: list, settings: Settings, manifest: dict) -> list:
             metadata[f"dashboard: {label}"] = dg.MetadataValue.url(url)
         if unique_id := metadata.get("dagster_dbt/unique_id"):  # a dbt model: its column lineage
             metadata |= lineage_metadata(manifest, getattr(unique_id, "value", unique_id), TRANSLATOR.get_asset_key)
+            metadata["column lineage page"] = dg.MetadataValue.url(
+                f"{settings.docs_url}/{LINEAGE_PAGE}#{spec.key.path[-1]}"
+            )
         return spec.replace_attributes(metadata=metadata)
 
     return [a.map_asset_specs(link) if isinstance(a, dg.AssetsDefinition) else a for a in assets]

@@ -30,6 +30,7 @@ from orchestration.platform.portability import render
 
 Manifest = Mapping[str, Any]
 Column = tuple[str, str]  # (unique_id of a model, seed or source, column name)
+LINEAGE_PAGE = "column_lineage.html"  # written by `make docs` beside dbt's site (cli.write_lineage_page)
 DECLARED = "personal_in_clear"  # a gold column's meta: why a personal value kept in clear reaches it
 
 
