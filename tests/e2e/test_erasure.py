@@ -4,7 +4,7 @@ names the request and the partitions (not the person), and the next extraction d
 them back although the source still holds them."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import duckdb
@@ -71,3 +71,30 @@ def test_an_erased_member_is_gone_from_the_lake_the_models_and_gold(built):
     again = lake.read_table("sport", "affiliation")
     assert member not in set(again.column("numero_national").to_pylist())
     assert isinstance(day, date)
+
+
+def test_retention_deletes_the_old_partitions_and_gold_stops_counting_them(built):
+    """Ten years after the sample (sport affiliations keep 3650 days), `make retention` deletes the
+    oldest partitions, and the rebuild takes their affiliations out of staging and gold."""
+    lake = built.open_lake()
+    today = date(2036, 2, 15)
+    cutoff = today - timedelta(days=3650)  # sport.affiliation's retention_days
+    days = lake.partition_days("sport", "affiliation")
+    [(old,)] = warehouse(built, f"select count(*) from stg.stg_sport__affiliations where partition_date < '{cutoff}'")
+    [(gold_before,)] = warehouse(built, "select sum(affiliation_count) from gld.gld_sport__affiliations")
+    payments = lake.partition_days("subventions", "paiement")
+    assert old > 0 and days[0] < cutoff
+
+    assert main(["retention", "--today", today.isoformat()]) == 0
+
+    assert lake.partition_days("sport", "affiliation") == [d for d in days if d >= cutoff]
+    assert lake.partition_days("subventions", "paiement") == payments  # no retention: untouched
+    assert warehouse(built, f"select count(*) from stg.stg_sport__affiliations where partition_date < '{cutoff}'") == [
+        (0,)
+    ]
+    [(gold_after,)] = warehouse(built, "select sum(affiliation_count) from gld.gld_sport__affiliations")
+    assert gold_after == gold_before - old
+    [record] = lake.fs.glob(f"{lake.fs_root}/_audit/retention/*.json")
+    audit = json.loads(lake.fs.cat_file(record))
+    assert audit["request"] == f"retention as of {today}"
+    assert {r["partition"] for r in audit["removed"]} == {d.isoformat() for d in days if d < cutoff}

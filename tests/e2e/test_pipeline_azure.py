@@ -12,6 +12,7 @@ import time
 from datetime import timedelta
 
 import dagster as dg
+import duckdb
 import psycopg
 import pymysql
 import pytest
@@ -24,7 +25,7 @@ from orchestration.demo.sample_data import (
     load_mysql,
     load_postgres,
 )
-from orchestration.platform.cli import run_window
+from orchestration.platform.cli import main, run_window
 from orchestration.platform.serving import published_departments, read_publication
 from orchestration.platform.settings import PROJECT_ROOT, settings_for
 from tests.gold import gold_tables
@@ -119,6 +120,28 @@ def test_ci_environment_gives_the_gold_tables_of_the_local_run(
         }
 
     assert publications(lake) == publications(local.open_lake()) != {}
+
+    # an erasure request on Azurite, as `make erase` runs it: the member leaves the lake blobs,
+    # the warehouse's staging and gold, and the audit record lands in the container
+    raw = lake.read_table("sport", "affiliation")
+    member = raw.column("numero_national")[0].as_py()
+    mine = sum(p == member for p in raw.column("numero_national").to_pylist())
+    sport = on_azurite.warehouse("sport")
+    with duckdb.connect(str(sport), read_only=True) as warehouse:
+        [(gold_before,)] = warehouse.execute(
+            "select sum(affiliation_count) from gld.gld_sport__affiliations"
+        ).fetchall()
+    monkeypatch.setenv("LAKEHOUSE_ENV", "ci")
+    monkeypatch.setenv("LAKEHOUSE_DATA_DIR", str(on_azurite.data_dir))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    assert main(["erase", "--pseudonym", member, "--request", "DPO-2026-018"]) == 0
+    assert member not in set(lake.read_table("sport", "affiliation").column("numero_national").to_pylist())
+    with duckdb.connect(str(sport), read_only=True) as warehouse:
+        [(gold_after,)] = warehouse.execute("select sum(affiliation_count) from gld.gld_sport__affiliations").fetchall()
+    assert gold_after == gold_before - mine  # staging reads the lake's blobs, which no longer hold them
+    [record] = lake.fs.glob(f"{lake.fs_root}/_audit/erasure/*.json")
+    assert member not in lake.fs.cat_file(record).decode()
 
     # the account key is in the connection string: it must not leak anywhere we record
     recorded = "\n".join(repr(event) for event in events)

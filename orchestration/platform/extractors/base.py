@@ -34,6 +34,7 @@ TRANSIENT_MYSQL_CODES = {1040, 1053, 1205, 1213, 1927, 2003, 2006, 2013, 2055}
 TRANSIENT_WORDS = (
     "terminating connection",
     "connection closed",
+    "kind: closed",  # rust-postgres under connectorx, when the server ends the session mid-read
     "connection reset",
     "broken pipe",
     "timed out",
