@@ -59,12 +59,13 @@ def apply_retention(
 ) -> list[Removal]:
     removed = []
     for spec in specs:
-        for day in expired(lake, spec, today):
+        days = expired(lake, spec, today)
+        for day in days:
             rows = pq.ParquetFile(lake.fs.open(lake.partition_path(spec.system, spec.table, day))).metadata.num_rows
             lake.delete_partition(spec.system, spec.table, day)
             removed.append(Removal(spec.name, day.isoformat(), rows, "deleted"))
-        if removed:
-            log(f"{spec.name}: partitions before {today - timedelta(days=spec.retention_days or 0)} deleted")
+        if days:
+            log(f"{spec.name}: {len(days)} partition(s) before {today - timedelta(days=spec.retention_days)} deleted")
     return removed
 
 
