@@ -169,7 +169,7 @@ def test_ingestion_schedule_follows_the_environment_settings(tmp_path):
 
     for environment in ("local", "prod"):
         definitions = build_definitions(settings_for(environment, data_dir=tmp_path))
-        [schedule] = definitions.get_repository_def().schedule_defs
+        [schedule] = [s for s in definitions.get_repository_def().schedule_defs if s.name != "retention_schedule"]
         hour, minute = INGESTION_TIME[environment]
         assert schedule.cron_schedule == f"{minute} {hour} * * *"
 
@@ -233,3 +233,47 @@ def test_make_docs_writes_a_page_of_every_models_column_lineage(tmp_path, graph)
     assert "Kept for statistics by gender" in text  # the declared reason of gold's gender
     link = graph.get(dg.AssetKey(["gld", "gld_sport__affiliations"])).metadata["column lineage page"].value
     assert link == "http://127.0.0.1:8080/column_lineage.html#gld_sport__affiliations"
+
+
+def test_retention_runs_nightly_and_its_rebuild_leaves_the_extraction_out(tmp_path):
+    """The retention job (sport keeps ten years of affiliations) deletes, audits, and its sensor
+    asks the daily stage for the days deleted, without the raw assets (they would land them again)."""
+    from datetime import date
+
+    import pyarrow as pa
+
+    from orchestration.platform.partitions import DAILY
+
+    settings = settings_for("local", data_dir=tmp_path)
+    definitions = build_definitions(settings, ["sport"])
+    repository = definitions.get_repository_def()
+    schedule = repository.get_schedule_def("retention_schedule")
+    assert schedule.cron_schedule == "0 3 * * *" and schedule.job_name == "retention"  # before the 04:00 run
+    lake = settings.open_lake()
+    old = pa.table({"id_affiliation": [1, 2], "numero_national": ["a", "b"]})
+    for day in (date(2026, 1, 1), date(2026, 1, 2), date(2026, 3, 1)):
+        lake.publish_partition("sport", "affiliation", day, old.schema, old.to_batches())
+    instance = dg.DagsterInstance.ephemeral()
+    result = definitions.resolve_job_def("retention").execute_in_process(
+        instance=instance, tags={"lakehouse/today": "2036-02-15"}
+    )
+    assert result.success
+    assert lake.partition_days("sport", "affiliation") == [date(2026, 3, 1)]
+    sensor = repository.get_sensor_def("retention_rebuild_sensor")
+    request = sensor(
+        dg.build_run_status_sensor_context(
+            sensor_name=sensor.name,
+            dagster_event=result.get_run_success_event(),
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+            repository_def=repository,
+        )
+    )
+    assert request.job_name == "daily"
+    assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) == (
+        "2026-01-01",
+        "2026-01-02",
+    )
+    selected = {key.to_user_string() for key in request.asset_selection}
+    assert "stg/stg_sport__affiliations" in selected and not [k for k in selected if k.startswith("raw/")]
+    assert repository.get_job("daily").partitions_def == DAILY

@@ -22,7 +22,7 @@ from __future__ import annotations
 import importlib
 import warnings
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
@@ -32,7 +32,8 @@ from orchestration.platform.dbt_translator import DOCUMENTATION, TRANSLATOR
 from orchestration.platform.instance import DEPARTMENT_TAG
 from orchestration.platform.lineage import LINEAGE_PAGE, lineage_metadata
 from orchestration.platform.partitions import DAILY
-from orchestration.platform.registry import LOCATIONS_DIR
+from orchestration.platform.registry import LOCATIONS_DIR, load_all
+from orchestration.platform.retention import apply_retention, audit, rebuild_window
 from orchestration.platform.settings import PROJECT_ROOT, Settings
 from orchestration.platform.stages import Stage, plan_stages, rewritten_windows, stage_range
 from orchestration.platform.transform import STEPS, build_transform_defs, dbt_resource, load_manifest, step_name
@@ -131,6 +132,19 @@ def build_definitions(
     ]
     if len(stages) > 1:
         sensors.append(next_stage_sensor(stages, jobs))
+    kept = [s for s in load_all() if s.department in chosen and s.retention_days]
+    if kept and stages and stages[0].partitions_def == DAILY:  # retention, nightly (docs/personal-data.md)
+        retention = retention_job(kept)
+        jobs.append(retention)
+        schedules.append(
+            dg.ScheduleDefinition(
+                name="retention_schedule",
+                job=retention,
+                cron_schedule=f"{minute} {(hour + 23) % 24} * * *",  # an hour before the nightly run
+                execution_timezone="UTC",
+            )
+        )
+        sensors.append(retention_rebuild_sensor(retention, stages[0], jobs[0]))
     return dg.Definitions(
         assets=assets,
         asset_checks=freshness_checks,
@@ -196,6 +210,67 @@ def stage_job(
         # the queue limits the runs of one department at once; alerts go to its stewards
         tags={DEPARTMENT_TAG: ",".join(departments)},
     )
+
+
+def retention_job(specs: list) -> dg.JobDefinition:
+    """`make retention` as a Dagster job: the department's expired partitions deleted, audited;
+    `retention_rebuild_sensor` then rebuilds the days deleted."""
+
+    @dg.op(name="delete_expired_partitions", out=dg.Out(dict), required_resource_keys={"lake"})
+    def delete_expired(context):  # no annotations: this module's are strings, Dagster reads them
+        lake = context.resources.lake
+        today = context.run.tags.get("lakehouse/today") or datetime.now(UTC).date().isoformat()
+        removed = apply_retention(lake, specs, date.fromisoformat(today), log=context.log.info)
+        record = audit(lake, "retention", f"retention as of {today}", removed)
+        window = rebuild_window(removed)
+        rebuild = {"rebuild": f"{window[0]}..{window[1]}"} if window else {}  # read by retention_rebuild_sensor
+        context.add_output_metadata(
+            {"rows_removed": sum(r.rows for r in removed), "partitions_removed": len(removed), "audit_record": record}
+            | rebuild
+        )
+        return rebuild
+
+    @dg.job(name="retention", description="Delete the lake partitions past their entry's retention_days (audited).")
+    def retention():
+        delete_expired()
+
+    return retention
+
+
+def retention_rebuild_sensor(retention: dg.JobDefinition, first: Stage, first_job) -> dg.RunStatusSensorDefinition:
+    """After a retention run that deleted partitions: the first stage over those days, without
+    the extraction (it would land them again); the next-stage sensor chains the rest."""
+
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        name="retention_rebuild_sensor",
+        monitored_jobs=[retention],
+        request_job=first_job,
+        description="Rebuilds the models and gold tables of the days a retention run deleted.",
+    )
+    def _rebuild(context: dg.RunStatusSensorContext):
+        outputs = context.instance.get_records_for_run(
+            context.dagster_run.run_id, of_type=dg.DagsterEventType.STEP_OUTPUT
+        ).records
+        window = next(
+            (
+                r.event_log_entry.dagster_event.step_output_data.metadata.get("rebuild")
+                for r in outputs
+                if r.event_log_entry.dagster_event.step_output_data.metadata.get("rebuild")
+            ),
+            None,
+        )
+        if window is None:
+            return dg.SkipReason("The retention run deleted nothing: nothing to rebuild.")
+        first_day, last_day = window.value.split("..")
+        return dg.RunRequest(
+            run_key=f"{context.dagster_run.run_id}-rebuild",
+            job_name=first.name,
+            tags=range_tags((first_day, last_day)),
+            asset_selection=[key for key in first.keys if key.path[0] != "raw"],
+        )
+
+    return _rebuild
 
 
 def run_window(tags: dict[str, str], definition: dg.PartitionsDefinition) -> tuple[date, date]:
