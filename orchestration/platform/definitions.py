@@ -32,7 +32,7 @@ from orchestration.platform.dbt_translator import DOCUMENTATION, TRANSLATOR
 from orchestration.platform.instance import DEPARTMENT_TAG
 from orchestration.platform.lineage import LINEAGE_PAGE, lineage_metadata
 from orchestration.platform.partitions import DAILY
-from orchestration.platform.registry import LOCATIONS_DIR, load_all
+from orchestration.platform.registry import LOCATIONS_DIR, department_of, load_registry, registry_files
 from orchestration.platform.retention import apply_retention, audit, rebuild_window
 from orchestration.platform.settings import PROJECT_ROOT, Settings
 from orchestration.platform.stages import Stage, plan_stages, rewritten_windows, stage_range
@@ -132,7 +132,9 @@ def build_definitions(
     ]
     if len(stages) > 1:
         sensors.append(next_stage_sensor(stages, jobs))
-    kept = [s for s in load_all() if s.department in chosen and s.retention_days]
+    # its own registry files only: another department's broken YAML must not break this one
+    own = [s for path in registry_files() if department_of(path) in chosen for s in load_registry(path)]
+    kept = [s for s in own if s.retention_days]
     if kept and stages and stages[0].partitions_def == DAILY:  # retention, nightly (docs/personal-data.md)
         retention = retention_job(kept)
         jobs.append(retention)

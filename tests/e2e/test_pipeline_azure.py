@@ -143,6 +143,21 @@ def test_ci_environment_gives_the_gold_tables_of_the_local_run(
     [record] = lake.fs.glob(f"{lake.fs_root}/_audit/erasure/*.json")
     assert member not in lake.fs.cat_file(record).decode()
 
+    # retention on Azurite, as `make retention` runs it ten years on: the oldest affiliation
+    # blobs are deleted and gold stops counting their rows
+    today = SAMPLE_START + timedelta(days=3650 + 10)
+    cutoff = today - timedelta(days=3650)
+    remaining = lake.read_table("sport", "affiliation")
+    expired = sum(d < cutoff for d in remaining.column("partition_date").to_pylist())
+    assert main(["retention", "--today", today.isoformat()]) == 0
+    assert min(lake.partition_days("sport", "affiliation")) == cutoff
+    with duckdb.connect(str(sport), read_only=True) as warehouse:
+        [(gold_retained,)] = warehouse.execute(
+            "select sum(affiliation_count) from gld.gld_sport__affiliations"
+        ).fetchall()
+    assert expired > 0 and gold_retained == gold_after - expired
+    assert lake.fs.glob(f"{lake.fs_root}/_audit/retention/*.json")
+
     # the account key is in the connection string: it must not leak anywhere we record
     recorded = "\n".join(repr(event) for event in events)
     assert ACCOUNT_KEY not in recorded
