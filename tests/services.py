@@ -5,14 +5,33 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from orchestration.demo.azurite import free_port, port_open  # noqa: F401 (the tests' one probe of a port)
+from orchestration.platform.settings import PROJECT_ROOT
+
+# what a copy of the project for a test leaves out: environments, data, history, caches
+NOT_COPIED = {".venv", "data", ".dagster_home", "node_modules", ".git", "logs", "__pycache__", "test-artifacts"}
+
+
+def copy_project(destination: Path) -> Path:
+    """A copy of the project a test may change (its own data, history and drafts), with the
+    parsed dbt manifest of target/ and nothing else from there."""
+    shutil.copytree(
+        PROJECT_ROOT,
+        destination,
+        ignore=lambda folder, names: (
+            (NOT_COPIED & set(names)) | (set(names) - {"manifest.json"} if Path(folder).name == "target" else set())
+        ),
+    )
+    return destination
 
 
 def require_service(name: str, available: bool, how_to_start: str) -> None:

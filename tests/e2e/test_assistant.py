@@ -8,7 +8,6 @@ Every answer is collected and searched for secret and personal values at the end
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -24,11 +23,11 @@ from orchestration.demo.sample_data import SAMPLE_START, SampleSpec, generate
 from orchestration.platform.cli import run_window
 from orchestration.platform.serving import connect_read_only
 from orchestration.platform.settings import PROJECT_ROOT, settings_for
+from tests.services import copy_project
 
 pytestmark = pytest.mark.e2e
 DEPARTMENTS = ["referentiel", "culture"]
 DAY = date(2026, 1, 6)
-NOT_COPIED = {".venv", "data", ".dagster_home", "node_modules", ".git", "logs", "__pycache__", "test-artifacts"}
 SECRET = "webhook-token-Zq81vX"  # a secret of the settings (the alerts' webhook): never in an answer
 PERSONAL_GOLD = ("gld_culture__operateurs_par_commune", "commune_name")  # tagged personal in the copy
 FAILED_CHECK = "unique_stg_denodo__communes_commune_nis_code"
@@ -39,13 +38,7 @@ def project(tmp_path_factory) -> dict:
     """A copy of the project (the server writes its drafts there), its data and Dagster history."""
     root = tmp_path_factory.mktemp("assistant")
     copy = root / "project"
-    shutil.copytree(
-        PROJECT_ROOT,
-        copy,
-        ignore=lambda folder, names: (
-            (NOT_COPIED & set(names)) | (set(names) - {"manifest.json"} if Path(folder).name == "target" else set())
-        ),
-    )
+    copy_project(copy)
     # a gold column declared personal, to see it masked (the sample's gold tables have none)
     models = copy / "dbt" / "models" / "gld" / "culture" / "_culture__models.yml"
     document = yaml.safe_load(models.read_text())

@@ -19,9 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestration.platform.settings import PROJECT_ROOT
 from tests.browser import save_screenshot
-from tests.services import free_port, graphql, stop_process_group
+from tests.services import copy_project, free_port, graphql, stop_process_group
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +30,6 @@ LOCATIONS = (
     "locationOrLoadError { __typename ... on PythonError { message causes { message } } } } } } }"
 )
 DOCS_URL, DASHBOARD_URL = "http://docs.lakehouse.test:8080", "http://dashboards.lakehouse.test"
-NOT_COPIED = {".venv", "data", ".dagster_home", "node_modules", ".git", "logs", "__pycache__"}
 BAD_YAML = """\
 type: orchestration.platform.components.SourceSystems
 attributes:
@@ -76,13 +74,7 @@ def dev_server(tmp_path_factory) -> Iterator[tuple[int, list, list]]:
     at test addresses; yields its port, its code locations (or their errors) and its assets."""
     tmp_path = tmp_path_factory.mktemp("dev")
     project = tmp_path / "project"
-    shutil.copytree(
-        PROJECT_ROOT,
-        project,
-        ignore=lambda folder, names: (
-            (NOT_COPIED & set(names)) | (set(names) - {"manifest.json"} if Path(folder).name == "target" else set())
-        ),
-    )
+    copy_project(project)
     add_broken_departments(project)
     port = free_port()
     bin_dir = Path(sys.executable).parent  # as `uv run` does for `make dev`
