@@ -9,6 +9,7 @@ import pytest
 
 from orchestration.platform.connections import ConnectionSpec
 from orchestration.platform.extractors import ExtractError, ReadRequest, Source, Window, open_extractor
+from orchestration.platform.privacy import ColumnPolicy
 
 
 def extractor(settings, name):
@@ -47,3 +48,38 @@ def test_missing_table_and_missing_file_are_clear_errors(sample_settings, tmp_pa
     absent = open_extractor(ConnectionSpec("x", "sqlite", {"path": tmp_path / "absent.sqlite"}), {}, "e")
     with pytest.raises(ExtractError, match="make sample"):
         read_all(absent, "club")
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        ({"nom_inconnu": ColumnPolicy("drop")}, "personal_data names 'nom_inconnu', which is not a column"),
+        ({"genre": ColumnPolicy("generalise", "year")}, "personal_data.genre is generalised to a year but is string"),
+    ],
+)
+def test_a_personal_data_policy_the_source_cannot_take_stops_before_anything_lands(sample_settings, policy, message):
+    import dataclasses
+
+    from orchestration.platform.ingestion import ingest
+    from orchestration.platform.registry import load_all
+
+    [spec] = [s for s in load_all() if s.name == "sport.affiliation"]
+    spec = dataclasses.replace(spec, privacy=policy)
+    lake = sample_settings.open_lake()
+    with pytest.raises(ExtractError, match=message):
+        ingest(spec, sample_settings, lake, date(2026, 1, 1), date(2026, 1, 2), {})
+    assert lake.partition_days("sport", "affiliation") == []
+
+
+def test_pseudonymising_without_a_key_stops_before_anything_lands(sample_settings):
+    import dataclasses
+
+    from orchestration.platform.ingestion import ingest
+    from orchestration.platform.registry import load_all
+
+    [spec] = [s for s in load_all() if s.name == "sport.affiliation"]
+    settings = dataclasses.replace(sample_settings, pseudonym_key="")  # staging and prod's default
+    lake = settings.open_lake()
+    with pytest.raises(ExtractError, match="set LAKEHOUSE_PSEUDONYM_KEY"):
+        ingest(spec, settings, lake, date(2026, 1, 1), date(2026, 1, 2), {})
+    assert lake.partition_days("sport", "affiliation") == []
