@@ -157,6 +157,13 @@ class Lake:
     def partition_path(self, system: str, table: str, day: date) -> str:
         return partition_path(self._fs_root, system, table, day)
 
+    def delta_location(self, path: str) -> tuple[str, dict[str, str]]:
+        """A Delta table's URI and the `deltalake` storage options that reach it, for a path under
+        the root (deltalake talks to Azure through its own client, not through adlfs)."""
+        if self.is_local:
+            return path, {}
+        return f"az://{path}", delta_storage_options(self.credentials.options)
+
     def publish_text(self, final: str, text: str) -> None:
         """Replace the small file `final` (a path under the root) in one step that readers see
         whole: a rename beside it on a local disk, one blob upload on Azure."""
@@ -308,6 +315,34 @@ def _write_parquet(path: str, schema: pa.Schema, batches: Iterable[pa.RecordBatc
         if pending:
             writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=MAX_ROW_GROUP_ROWS)
     return rows
+
+
+def delta_storage_options(options: Mapping[str, object]) -> dict[str, str]:
+    """The adlfs options of the lake's credentials as the options of `deltalake` (Rust's
+    object_store). Without a secret (DefaultAzureCredential), object_store takes the managed
+    identity, or the workload identity that the AZURE_* variables describe."""
+    settings = dict(options)
+    if settings.get("connection_string"):
+        parts = dict(p.split("=", 1) for p in str(settings.pop("connection_string")).split(";") if "=" in p)
+        settings.update(account_name=parts.get("AccountName"), account_key=parts.get("AccountKey"))
+        settings.update(sas_token=parts.get("SharedAccessSignature"))
+        if parts.get("BlobEndpoint"):
+            settings["endpoint"] = parts["BlobEndpoint"].rstrip("/")
+    elif settings.get("account_host"):
+        settings["endpoint"] = f"https://{settings['account_host']}"
+    names = {
+        "account_name": "azure_storage_account_name",
+        "account_key": "azure_storage_account_key",
+        "sas_token": "azure_storage_sas_key",
+        "tenant_id": "azure_storage_tenant_id",
+        "client_id": "azure_storage_client_id",
+        "client_secret": "azure_storage_client_secret",
+        "endpoint": "azure_storage_endpoint",
+    }
+    delta = {names[k]: str(v) for k, v in settings.items() if k in names and v}
+    if delta.get("azure_storage_endpoint", "").startswith("http://"):
+        delta["allow_http"] = "true"  # Azurite over HTTP; every real account is reached over HTTPS
+    return delta
 
 
 def _container(root: str) -> str:

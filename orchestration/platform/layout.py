@@ -1,10 +1,11 @@
 """The lake's path layout, in one place: where a table's partitions and the published gold live.
 
     <lake root>/<system>/<table>/partition_date=<day>/data.parquet      landed tables (Hive partitions)
-    <lake root>/gold/<department>/<publication>/<model>.parquet         a department's published gold
-    <lake root>/gold/<department>/published.json                        the pointer to its current one
+    <lake root>/gold/<department>/<model>/                              a gold table, every version (Delta Lake)
+    <lake root>/gold/<department>/_publications/                        the department's publications (Delta Lake)
+    <lake root>/open_data/<department>/<model>/                         the open-data export of a gold table
 
-The lake (lake.py), the publication (serving.py) and the dbt sources read paths from here; the
+The lake (lake.py), the publication (versions.py), the open-data export (open_data.py) and the dbt sources read paths from here; the
 dbt sources' `external_location` is rendered from the same rule (`dbt_external_location`), and
 `make lint` checks every `_<system>__sources.yml` against it (conventions.py).
 """
@@ -15,7 +16,8 @@ from datetime import date
 
 PARTITION_COLUMN = "partition_date"
 GOLD = "gold"
-POINTER = "published.json"  # a department's current publication
+PUBLICATIONS = "_publications"  # a department's log of publications: which version of each table
+OPEN_DATA = "open_data"
 
 
 def partition_path(lake_root: str, system: str, table: str, day: date) -> str:
@@ -40,5 +42,16 @@ def gold_root(lake_root: str, department: str | None = None) -> str:
     return f"{root}/{department}" if department else root
 
 
-def gold_parquet_path(lake_root: str, department: str, publication: str, name: str) -> str:
-    return f"{gold_root(lake_root, department)}/{publication}/{name}.parquet"
+def gold_table_path(lake_root: str, department: str, name: str) -> str:
+    """The Delta table that keeps every published version of a gold table."""
+    return f"{gold_root(lake_root, department)}/{name}"
+
+
+def publications_path(lake_root: str, department: str) -> str:
+    """The Delta table of a department's publications (versions.py)."""
+    return f"{gold_root(lake_root, department)}/{PUBLICATIONS}"
+
+
+def open_data_path(lake_root: str, department: str, name: str) -> str:
+    """Where the open-data export of a gold table is written (open_data.py)."""
+    return f"{lake_root.rstrip('/')}/{OPEN_DATA}/{department}/{name}"

@@ -21,8 +21,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import dagster as dg
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from orchestration.platform.dbt_translator import DEPARTMENT, TRANSLATOR, layer, personal_columns
 from orchestration.platform.lake import Lake
@@ -32,13 +30,19 @@ from orchestration.platform.serving import (
     PUBLISHED,
     Published,
     connect_read_only,
-    publish_parquet,
     publish_postgres,
     publish_serving_file,
-    published_departments,
-    read_publication,
 )
 from orchestration.platform.settings import ServingConfig, Settings
+from orchestration.platform.versions import (
+    CARRIED_OVER,
+    Publication,
+    Rebuilt,
+    publish_versions,
+    published_departments,
+    read_publication,
+    vacuum_versions,
+)
 from orchestration.platform.warehouse import exclusive_writer, read_gold, writer_lock
 
 Manifest = Mapping[str, Any]
@@ -135,12 +139,14 @@ def built_in_run(context: dg.AssetExecutionContext, keys: set[dg.AssetKey]) -> d
     return built
 
 
-def merge_partitions(previous: pa.Table | None, rebuilt: pa.Table, column: str, keys: list[date]) -> pa.Table:
-    """`previous` with the rows of the partitions `keys` (by `column`) replaced by `rebuilt`."""
-    if previous is None:
-        return rebuilt
-    kept = previous.filter(pc.invert(pc.is_in(previous.column(column), pa.array(keys, pa.date32()))))
-    return pa.concat_tables([kept.cast(rebuilt.schema), rebuilt])
+def source_partitions(lake: Lake, sources: set[tuple[str, str]]) -> str:
+    """The partitions of the sources a table reads, as the lake holds them: for an audit."""
+    described = []
+    for system, table in sorted(sources):
+        days = lake.partition_days(system, table)
+        span = f"{days[0].isoformat()}..{days[-1].isoformat()} ({len(days)} days)" if days else "none"
+        described.append(f"{system}.{table}: {span}")
+    return "; ".join(described)
 
 
 def serve_every_department(
@@ -185,31 +191,37 @@ def build_publish_defs(manifest: Manifest, department: str) -> dg.Definitions:
                 + "; ".join(f"{e.model}: {e}" for e in exposed)
                 + " `make lint` shows the same."
             )
-        previous = read_publication(lake, department)
         now = datetime.now(UTC)
-        filters, months = {}, {}
+        filters, rebuilt_months = {}, {}
         for key, partitions in built.items():
             node = models[key]
             if partitions:  # a partitioned table: only the partitions this run built
                 column = node["config"]["event_time"]
-                months[node["name"]] = sorted(date.fromisoformat(p) for p in partitions)
-                keys = ", ".join(f"date '{d.isoformat()}'" for d in months[node["name"]])
+                rebuilt_months[node["name"]] = sorted(date.fromisoformat(p) for p in partitions)
+                keys = ", ".join(f"date '{d.isoformat()}'" for d in rebuilt_months[node["name"]])
                 filters[node["name"]] = f'"{column}" in ({keys})'
         with exclusive_writer(writer_lock(settings, department), context.log):  # no dbt build writes meanwhile
-            rebuilt = read_gold(settings, department, [models[k]["name"] for k in built], filters)
-        tables = dict(previous)
+            read = read_gold(settings, department, [models[k]["name"] for k in built], filters)
+        rebuilt = {}
         for key in built:
-            name = models[key]["name"]
-            table = rebuilt[name].select(list(models[key]["columns"]))  # the contract's order, on every engine
-            if name in months:
-                old = previous.get(name)
-                table = merge_partitions(old and old.table, table, models[key]["config"]["event_time"], months[name])
-            tables[name] = Published(table, now, data_as_of(lake, upstream_sources(manifest, models[key]["unique_id"])))
+            node, name = models[key], models[key]["name"]
+            sources = upstream_sources(manifest, node["unique_id"])
+            rebuilt[name] = Rebuilt(
+                rows=read[name].select(list(node["columns"])),  # the contract's order, on every engine
+                data_as_of=data_as_of(lake, sources),
+                sources=source_partitions(lake, sources),
+                partition_column=node["config"]["event_time"] if name in rebuilt_months else None,
+                partitions=tuple(rebuilt_months.get(name, ())),
+            )
+        versions = {}
         if not built:
             context.log.warning("No gold table was built in this run: the publication is unchanged.")
         else:
-            publication = f"{now:%Y%m%dT%H%M%S%fZ}-{context.run.run_id[:8]}"
-            parquet = publish_parquet(lake, tables, publication, department)
+            publication = Publication(f"{now:%Y%m%dT%H%M%S%fZ}-{context.run.run_id[:8]}", context.run.run_id, now)
+            versions = publish_versions(lake, department, publication, rebuilt, settings.gold_versions_days)
+            vacuum_versions(lake, department, settings.gold_versions_days)
+        tables = read_publication(lake, department)  # what the lake now holds: what is served
+        if built:
             personal = {node["name"]: personal_columns(node) for node in gold_models(manifest)}
             serve_every_department(lake, config, department, tables, personal)
             context.log.info(
@@ -227,9 +239,10 @@ def build_publish_defs(manifest: Manifest, department: str) -> dg.Definitions:
                     "dagster/row_count": published.table.num_rows,
                     "published_at": dg.MetadataValue.timestamp(published.published_at),
                     "data_as_of": published.data_as_of.isoformat() if published.data_as_of else "",
-                    "rebuilt_in_this_run": _rebuilt(name, months, {models[k]["name"] for k in built}),
+                    "rebuilt_in_this_run": rebuilt[name].described if name in rebuilt else CARRIED_OVER,
+                    "version": versions.get(name, "unchanged"),
+                    "sources": rebuilt[name].sources if name in rebuilt else "",
                     "serving_file": dg.MetadataValue.path(str(config.path)),
-                    "parquet": dg.MetadataValue.path(parquet[name]) if built else "",
                     "postgres": (f"{config.postgres_schema}.{name}" if config.postgres_dsn else "not configured"),
                 },
             )
@@ -261,9 +274,3 @@ def build_publish_defs(manifest: Manifest, department: str) -> dg.Definitions:
 
     pages = dashboard_specs(manifest, department)
     return dg.Definitions(assets=[publish_gold, dashboards] if pages else [publish_gold])
-
-
-def _rebuilt(name: str, months: dict[str, list[date]], built: set[str]) -> str:
-    if name in months:
-        return ", ".join(d.isoformat() for d in months[name])
-    return "whole table" if name in built else "no (carried over)"

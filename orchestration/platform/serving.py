@@ -4,11 +4,9 @@ A publication is one version of every gold table, published together or not at a
 target is written aside and then swapped in, so a reader sees the old version or the new one,
 never half of either, never a mix of two tables' versions, and never blocks the writer:
 
-* the lake: each department's publication writes its tables under
-  `<lake_root>/gold/<department>/<publication>/` and then replaces one small pointer,
-  `<lake_root>/gold/<department>/published.json`, in one step (a rename, or one blob upload);
-  readers follow the pointer (`read_publication`). The last few publications are kept for
-  readers still on them;
+* the lake: each table a Delta Lake table, each publication a version of every table of the
+  department committed by one row per table in its log (versions.py, which also reads past
+  publications again);
 * the serving file, a DuckDB file holding every department's current publication: a new file
   is written beside the old one and renamed over it (one department at a time). Readers attach it read-only in a fresh in-memory DuckDB for each page or query
   (`connect_read_only`), so they never hold the old file for long;
@@ -20,7 +18,6 @@ No Dagster here: the dashboard imports this module to find and open the serving 
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import Iterable, Mapping
@@ -30,14 +27,10 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
-
-from orchestration.platform.layout import POINTER, gold_root
 
 SCHEMA = "gld"
 PUBLISHED = "_published"  # one row per table: rows, when published, the date the data describes
 TEMP_MARKER = ".tmp-"
-KEPT_PUBLICATIONS = 5  # older publications are removed from the lake
 
 
 @dataclass(frozen=True)
@@ -68,71 +61,7 @@ def published_table(tables: Mapping[str, Published]) -> pa.Table:
     )
 
 
-# --- (a) the lake ---
-
-
-def publish_parquet(lake, tables: Mapping[str, Published], publication: str, department: str) -> dict[str, str]:
-    """Every table of a department's publication into the lake, then the pointer to them in one
-    step: a reader of the pointer sees the previous publication whole or this one whole."""
-    root = gold_root(lake.fs_root, department)
-    paths = {
-        name: lake.publish_file(f"{root}/{publication}/{name}.parquet", t.table.schema, t.table.to_batches()).path
-        for name, t in tables.items()
-    }
-    pointer = {
-        "publication": publication,
-        "tables": {
-            name: {
-                "path": f"{publication}/{name}.parquet",
-                "rows": t.table.num_rows,
-                "published_at": t.published_at.isoformat(),
-                "data_as_of": t.data_as_of.isoformat() if t.data_as_of else None,
-            }
-            for name, t in tables.items()
-        },
-    }
-    lake.publish_text(f"{root}/{POINTER}", json.dumps(pointer, indent=2))
-    _remove_old_publications(lake, root, publication)
-    return paths
-
-
-def published_departments(lake) -> list[str]:
-    """The departments that have published gold tables in the lake."""
-    root = gold_root(lake.fs_root)
-    if not lake.fs.exists(root):
-        return []
-    return sorted(
-        path.rstrip("/").rsplit("/", 1)[-1]
-        for path in lake.fs.ls(root, detail=False)
-        if lake.fs.exists(f"{path.rstrip('/')}/{POINTER}")
-    )
-
-
-def read_publication(lake, department: str) -> dict[str, Published]:
-    """The gold tables of a department's current publication (none before the first one)."""
-    root = gold_root(lake.fs_root, department)
-    if not lake.fs.exists(f"{root}/{POINTER}"):
-        return {}
-    pointer = json.loads(lake.fs.cat_file(f"{root}/{POINTER}"))
-    return {
-        name: Published(
-            table=pq.read_table(pa.BufferReader(lake.fs.cat_file(f"{root}/{entry['path']}"))),
-            published_at=datetime.fromisoformat(entry["published_at"]),
-            data_as_of=date.fromisoformat(entry["data_as_of"]) if entry["data_as_of"] else None,
-        )
-        for name, entry in pointer["tables"].items()
-    }
-
-
-def _remove_old_publications(lake, root: str, current: str) -> None:
-    """Keep the newest KEPT_PUBLICATIONS publications (names sort by time), drop the others."""
-    folders = sorted(p.rsplit("/", 1)[-1] for p in lake.fs.ls(root, detail=False) if lake.fs.isdir(p))
-    for name in folders[:-KEPT_PUBLICATIONS]:
-        if name != current:
-            lake.fs.rm(f"{root}/{name}", recursive=True)
-
-
-# --- (b) the serving file ---
+# --- (a) the serving file ---
 
 
 def publish_serving_file(path: Path, tables: Mapping[str, Published]) -> Path:
@@ -178,7 +107,7 @@ def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     return connection
 
 
-# --- (c) PostgreSQL ---
+# --- (b) PostgreSQL ---
 
 POSTGRES_TYPES = {
     pa.int64(): "bigint",

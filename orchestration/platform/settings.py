@@ -133,6 +133,15 @@ DASHBOARD_URL: Mapping[str, str] = {
     "staging": "http://lakehouse-dashboard:8501",
     "prod": "http://lakehouse-dashboard:8501",
 }
+# How long a replaced version of a gold table stays readable (versions.py): "what did this
+# dashboard show on day D" can be answered for this many days back; older versions are vacuumed
+# after each publication. LAKEHOUSE_GOLD_VERSIONS_DAYS overrides it.
+GOLD_VERSIONS_DAYS: Mapping[str, int] = {
+    "local": 30,
+    "ci": 30,
+    "staging": 90,
+    "prod": 1830,  # five years
+}
 # connection name (used by the ingestion registry) -> definition, from connections.yml
 SOURCE_CONNECTIONS: Mapping[str, Mapping[str, dict]] = yaml.safe_load(CONNECTIONS_PATH.read_text())
 # the key of the pseudonyms (orchestration/platform/privacy.py): a secret in staging and prod,
@@ -158,6 +167,7 @@ CONCERNS: Mapping[str, Mapping[str, object]] = {
     "UI_URL": UI_URL,
     "DOCS_URL": DOCS_URL,
     "DASHBOARD_URL": DASHBOARD_URL,
+    "GOLD_VERSIONS_DAYS": GOLD_VERSIONS_DAYS,
     "SOURCE_CONNECTIONS": SOURCE_CONNECTIONS,
     "PSEUDONYM_KEY": PSEUDONYM_KEY,
 }
@@ -170,6 +180,7 @@ DOCS_URL_ENV = "LAKEHOUSE_DOCS_URL"
 DASHBOARD_URL_ENV = "LAKEHOUSE_DASHBOARD_URL"
 INGESTION_TIME_ENV = "LAKEHOUSE_INGESTION_TIME"
 ENGINE_ENV = "LAKEHOUSE_ENGINE"
+GOLD_VERSIONS_DAYS_ENV = "LAKEHOUSE_GOLD_VERSIONS_DAYS"
 
 
 class SettingsError(ValueError):
@@ -281,6 +292,7 @@ class Settings:
     ui_url: str = UI_URL["local"]
     docs_url: str = DOCS_URL["local"]
     dashboard_url: str = DASHBOARD_URL["local"]
+    gold_versions_days: int = GOLD_VERSIONS_DAYS["local"]
     # the LAKEHOUSE_LAKE_* variables only, resolved when the lake is opened
     lake_environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     # the variables that the connections name (`*_env` keys: hosts, users, passwords), read
@@ -350,6 +362,7 @@ def settings_for(environment: str, data_dir: Path | None = None, environ: Mappin
         ui_url=(environ.get(UI_URL_ENV) or UI_URL[environment]).rstrip("/"),
         docs_url=(environ.get(DOCS_URL_ENV) or DOCS_URL[environment]).rstrip("/"),
         dashboard_url=(environ.get(DASHBOARD_URL_ENV) or DASHBOARD_URL[environment]).rstrip("/"),
+        gold_versions_days=gold_versions_days(environ.get(GOLD_VERSIONS_DAYS_ENV)) or GOLD_VERSIONS_DAYS[environment],
         connections=_resolve_paths(
             parse_connections(SOURCE_CONNECTIONS[environment], f"connections.yml: {environment}"),
             data_dir,
@@ -369,6 +382,15 @@ def ingestion_time(value: str | None) -> tuple[int, int] | None:
     if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
         raise SettingsError(f"{INGESTION_TIME_ENV}={value!r} is not a time: write HH:MM in UTC, e.g. 04:30.")
     return int(hour), int(minute)
+
+
+def gold_versions_days(value: str | None) -> int | None:
+    """A number of days of at least 1 (a reader may be on the version just replaced)."""
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"{GOLD_VERSIONS_DAYS_ENV}={value!r} is not a number of days: write 1 or more, e.g. 30.")
+    return int(value)
 
 
 def source_variables(connections: Mapping[str, Mapping[str, object]], environ: Mapping[str, str]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The serving layer on real systems: a DuckDB file, the lake on a local disk, PostgreSQL.
+"""The serving layer on real systems: a DuckDB file and PostgreSQL (the lake's gold: test_versions.py).
 
 Every target is re-published while a reader is connected: the publish must not wait for the
 reader, and the reader must see a whole version of the table, old or new.
@@ -13,16 +13,11 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from orchestration.platform.lake import Lake
 from orchestration.platform.serving import (
-    KEPT_PUBLICATIONS,
     Published,
     connect_read_only,
-    publish_parquet,
     publish_postgres,
     publish_serving_file,
-    published_departments,
-    read_publication,
 )
 from tests.services import port_open, require_service
 
@@ -96,42 +91,6 @@ def test_failed_publish_leaves_the_published_serving_file(tmp_path):
 def test_a_missing_serving_file_says_what_to_run(tmp_path):
     with pytest.raises(FileNotFoundError, match="make demo"):
         connect_read_only(tmp_path / "nothing.duckdb")
-
-
-def test_gold_tables_are_published_in_the_lake_together_behind_one_pointer(tmp_path):
-    lake = Lake(str(tmp_path / "lake"))
-    assert read_publication(lake, "culture") == {} and published_departments(lake) == []
-    publish_parquet(lake, published(grants=grants("1.10", "2.20"), counts=grants("1")), "p1", "culture")
-    paths = publish_parquet(lake, published(LATER, grants=grants("5.00"), counts=grants("2")), "p2", "culture")
-    assert paths["grants"] == f"{tmp_path}/lake/gold/culture/p2/grants.parquet"
-    current = read_publication(lake, "culture")
-    assert current["grants"].table == grants("5.00") and current["counts"].table == grants("2")
-    assert current["grants"].published_at == LATER and current["grants"].data_as_of == date(2026, 3, 31)
-    assert sorted(p.name for p in (tmp_path / "lake/gold/culture").iterdir()) == ["p1", "p2", "published.json"]
-    # each department publishes on its own: sport's first publication leaves culture's as it was
-    publish_parquet(lake, published(LATER, clubs=grants("3")), "p3", "sport")
-    assert published_departments(lake) == ["culture", "sport"]
-    assert read_publication(lake, "culture")["grants"].table == grants("5.00")
-    assert set(read_publication(lake, "sport")) == {"clubs"}
-
-
-def test_a_publication_that_fails_halfway_leaves_the_previous_one_whole(tmp_path):
-    lake = Lake(str(tmp_path / "lake"))
-    publish_parquet(lake, published(grants=grants("1.10"), counts=grants("1")), "p1", "culture")
-    broken = Published(None, LATER, None)  # a table that cannot be written
-    with pytest.raises(AttributeError):  # written after `grants`: the pointer never moves
-        publish_parquet(lake, {**published(LATER, grants=grants("9.99")), "counts": broken}, "p2", "culture")
-    current = read_publication(lake, "culture")
-    assert current["grants"].table == grants("1.10") and current["counts"].table == grants("1")
-
-
-def test_only_the_newest_publications_are_kept(tmp_path):
-    lake = Lake(str(tmp_path / "lake"))
-    for number in range(KEPT_PUBLICATIONS + 3):
-        publish_parquet(lake, published(grants=grants(f"{number}.00")), f"p{number:02d}", "culture")
-    folders = sorted(p.name for p in (tmp_path / "lake/gold/culture").iterdir() if p.is_dir())
-    assert folders == [f"p{n:02d}" for n in range(3, KEPT_PUBLICATIONS + 3)]
-    assert read_publication(lake, "culture")["grants"].table == grants(f"{KEPT_PUBLICATIONS + 2}.00")
 
 
 # --- PostgreSQL ---

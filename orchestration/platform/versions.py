@@ -1,0 +1,226 @@
+"""Versioned gold: every publication of a department's gold tables kept, and readable again.
+
+Each gold table is a Delta Lake table in the lake (`gold/<department>/<model>/`, layout.py),
+written with the `deltalake` package: a publication adds one version to it, replacing the
+whole table (a current-state table) or only the partitions the run rebuilt (a partitioned one,
+by its `event_time` column), in one commit that readers see whole.
+
+A department's publications are a Delta table too (`gold/<department>/_publications/`): one
+row per table of each publication, saying which version of the table it holds, its rows, the
+run that built it, the date its data describes and the source partitions it was built from.
+Appending those rows commits the publication: a table version written before a failure is
+named by no publication and never read. So
+
+* the current publication is the newest in the log, and "what did dashboard X show on day D"
+  is the newest publication up to the end of D (`read_publication(as_of=...)`);
+* `vacuum_versions` deletes the files of versions replaced longer ago than the environment
+  keeps them (settings GOLD_VERSIONS_DAYS); reading a publication older than that fails.
+
+No Dagster here: the dashboard reads past publications through this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import TableNotFoundError
+
+from orchestration.platform.lake import Lake, LakeError
+from orchestration.platform.layout import PUBLICATIONS, gold_root, gold_table_path, publications_path
+from orchestration.platform.serving import Published
+
+LOG_SCHEMA = pa.schema(
+    [
+        ("publication", pa.string()),
+        ("run_id", pa.string()),
+        ("published_at", pa.timestamp("us", tz="UTC")),  # when the publication was made
+        ("table_name", pa.string()),
+        ("version", pa.int64()),  # the Delta version of the table it holds
+        ("table_published_at", pa.timestamp("us", tz="UTC")),  # when that version was written
+        ("row_count", pa.int64()),
+        ("data_as_of", pa.date32()),
+        ("rebuilt", pa.string()),  # "whole table", the partitions rebuilt, or "no (carried over)"
+        ("sources", pa.string()),  # the source partitions it was built from
+    ]
+)
+CARRIED_OVER = "no (carried over)"
+
+
+@dataclass(frozen=True)
+class Publication:
+    id: str  # sorts by time: <UTC timestamp>-<run id prefix>
+    run_id: str
+    published_at: datetime
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """A gold table as a run rebuilt it: the rows to publish and what they replace."""
+
+    rows: pa.Table
+    data_as_of: date | None
+    sources: str = ""
+    partition_column: str | None = None  # a partitioned table: only `partitions` are replaced
+    partitions: tuple[date, ...] = ()
+
+    @property
+    def described(self) -> str:
+        return ", ".join(d.isoformat() for d in self.partitions) if self.partition_column else "whole table"
+
+
+def publish_versions(
+    lake: Lake, department: str, publication: Publication, rebuilt: Mapping[str, Rebuilt], keep_days: int
+) -> dict[str, int]:
+    """Write each rebuilt table as a new version, then the publication (every table of the
+    department: the rebuilt ones at their new version, the others as they were) in one commit.
+    Returns the new version of each rebuilt table."""
+    current = {row["table_name"]: row for row in _current_rows(lake, department, None)}
+    written = {
+        name: _write_version(lake, department, name, table, publication, keep_days) for name, table in rebuilt.items()
+    }
+    rows = [
+        {**current[name], "publication": publication.id, "run_id": publication.run_id}
+        | {"published_at": publication.published_at, "rebuilt": CARRIED_OVER}
+        for name in sorted(set(current) - set(rebuilt))
+    ]
+    rows += [
+        {
+            "publication": publication.id,
+            "run_id": publication.run_id,
+            "published_at": publication.published_at,
+            "table_name": name,
+            "version": written[name].version(),
+            "table_published_at": publication.published_at,
+            "row_count": pc.sum(pa.table(written[name].get_add_actions(flatten=True))["num_records"]).as_py() or 0,
+            "data_as_of": table.data_as_of,
+            "rebuilt": table.described,
+            "sources": table.sources,
+        }
+        for name, table in sorted(rebuilt.items())
+    ]
+    uri, options = lake.delta_location(publications_path(lake.fs_root, department))
+    write_deltalake(uri, pa.Table.from_pylist(rows, LOG_SCHEMA), mode="append", storage_options=options)
+    return {name: table.version() for name, table in written.items()}
+
+
+def read_publication(lake: Lake, department: str, as_of: datetime | None = None) -> dict[str, Published]:
+    """The gold tables of a department's publication current at `as_of` (default: now); none
+    before its first publication."""
+    tables = {}
+    for row in _current_rows(lake, department, as_of):
+        uri, options = lake.delta_location(gold_table_path(lake.fs_root, department, row["table_name"]))
+        try:
+            table = DeltaTable(uri, version=row["version"], storage_options=options).to_pyarrow_table()
+        except Exception as error:
+            raise LakeError(
+                f"Gold table {department}/{row['table_name']} of publication {row['publication']} cannot be "
+                f"read ({type(error).__name__}): its version {row['version']} was vacuumed, as the "
+                "environment's GOLD_VERSIONS_DAYS asks (settings.py), or the lake lost its files."
+            ) from None
+        tables[row["table_name"]] = Published(table, row["table_published_at"], row["data_as_of"])
+    return tables
+
+
+def published_departments(lake: Lake) -> list[str]:
+    """The departments that have published gold tables in the lake."""
+    root = gold_root(lake.fs_root)
+    if not lake.fs.exists(root):
+        return []
+    folders = [path.rstrip("/").rsplit("/", 1)[-1] for path in lake.fs.ls(root, detail=False)]
+    return sorted(f for f in folders if lake.fs.exists(f"{publications_path(lake.fs_root, f)}/_delta_log"))
+
+
+def publication_history(lake: Lake, department: str, table_name: str | None = None) -> pa.Table:
+    """Every publication of a department (of one table, if named), oldest first: the rows of
+    `_publications`, for an audit."""
+    log = _log(lake, department)
+    if table_name is not None:
+        log = log.filter(pc.equal(log["table_name"], table_name))
+    return log.sort_by([("published_at", "ascending"), ("table_name", "ascending")])
+
+
+def vacuum_versions(lake: Lake, department: str, keep_days: int) -> int:
+    """Delete the files of the versions of a department's gold tables that were replaced more
+    than `keep_days` ago; returns how many files were deleted."""
+    deleted = 0
+    for name in _table_names(lake, department):
+        uri, options = lake.delta_location(gold_table_path(lake.fs_root, department, name))
+        table = DeltaTable(uri, storage_options=options)
+        _keep_log(table, keep_days)
+        deleted += len(table.vacuum(retention_hours=keep_days * 24, enforce_retention_duration=False, dry_run=False))
+    return deleted
+
+
+def _write_version(
+    lake: Lake, department: str, name: str, table: Rebuilt, publication: Publication, keep_days: int
+) -> DeltaTable:
+    uri, options = lake.delta_location(gold_table_path(lake.fs_root, department, name))
+    commit = CommitProperties(custom_metadata={"publication": publication.id, "run_id": publication.run_id})
+    exists = DeltaTable.is_deltatable(uri, storage_options=options)
+    if table.partition_column and exists:
+        # only the rebuilt partitions are replaced: a commit that removes their files and adds the new ones
+        days = ", ".join(f"'{d.isoformat()}'" for d in table.partitions)
+        predicate = f"{table.partition_column} in ({days})"
+        write_deltalake(
+            uri, table.rows, mode="overwrite", predicate=predicate, storage_options=options, commit_properties=commit
+        )
+    else:
+        write_deltalake(
+            uri,
+            table.rows,
+            mode="overwrite",
+            schema_mode="overwrite",  # a contract that changed: the table's new schema, from this version on
+            partition_by=[table.partition_column] if table.partition_column and not exists else None,
+            configuration=_retention(keep_days) if not exists else None,
+            storage_options=options,
+            commit_properties=commit,
+        )
+    return DeltaTable(uri, storage_options=options)
+
+
+def _retention(keep_days: int) -> dict[str, str]:
+    """Delta's own retention settings of a gold table: its log and its replaced files are kept
+    `keep_days` (the log's default, 30 days, would make older versions unreadable)."""
+    interval = f"interval {keep_days} days"
+    return {"delta.logRetentionDuration": interval, "delta.deletedFileRetentionDuration": interval}
+
+
+def _keep_log(table: DeltaTable, keep_days: int) -> None:
+    """Bring a table's retention settings to the environment's, when they changed."""
+    wanted = _retention(keep_days)
+    if {k: table.metadata().configuration.get(k) for k in wanted} != wanted:
+        table.alter.set_table_properties(wanted, raise_if_not_exists=False)
+
+
+def _log(lake: Lake, department: str) -> pa.Table:
+    uri, options = lake.delta_location(publications_path(lake.fs_root, department))
+    try:
+        return DeltaTable(uri, storage_options=options).to_pyarrow_table().cast(LOG_SCHEMA)
+    except TableNotFoundError:
+        return LOG_SCHEMA.empty_table()
+
+
+def _current_rows(lake: Lake, department: str, as_of: datetime | None) -> list[dict]:
+    """The log's rows of the newest publication up to `as_of`."""
+    log = _log(lake, department)
+    if as_of is not None:
+        log = log.filter(
+            pc.less_equal(log["published_at"], pa.scalar(as_of.astimezone(UTC), LOG_SCHEMA.field("published_at").type))
+        )
+    if log.num_rows == 0:
+        return []
+    newest = pc.max(log["publication"]).as_py()
+    return log.filter(pc.equal(log["publication"], newest)).to_pylist()
+
+
+def _table_names(lake: Lake, department: str) -> list[str]:
+    root = gold_root(lake.fs_root, department)
+    if not lake.fs.exists(root):
+        return []
+    names = [path.rstrip("/").rsplit("/", 1)[-1] for path in lake.fs.ls(root, detail=False)]
+    return sorted(n for n in names if n != PUBLICATIONS and lake.fs.exists(f"{root}/{n}/_delta_log"))

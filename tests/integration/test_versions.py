@@ -1,0 +1,131 @@
+"""Versioned gold (versions.py) on a local disk and on Azurite: every publication read back
+exactly, a partition replaced alone, a failure halfway, the history, the vacuum."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+
+from orchestration.platform.lake import Lake, LakeError
+from orchestration.platform.settings import settings_for
+from orchestration.platform.versions import (
+    CARRIED_OVER,
+    Publication,
+    Rebuilt,
+    publication_history,
+    publish_versions,
+    published_departments,
+    read_publication,
+    vacuum_versions,
+)
+
+MONDAY = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
+TUESDAY = MONDAY + timedelta(days=1)
+JANUARY, FEBRUARY = date(2026, 1, 1), date(2026, 2, 1)
+KEEP_DAYS = 30
+
+
+def grants(*rows: tuple[date, str, str]) -> pa.Table:
+    """Monthly grants: (month, sector, amount) with an exact decimal and an accented label."""
+    return pa.table(
+        {
+            "month": pa.array([r[0] for r in rows], pa.date32()),
+            "sector_label": pa.array([r[1] for r in rows], pa.string()),
+            "paid_amount": pa.array([Decimal(r[2]) for r in rows], pa.decimal128(18, 2)),
+        }
+    )
+
+
+def communes(*names: str) -> pa.Table:
+    return pa.table(
+        {"commune_name": pa.array(names, pa.string()), "population": pa.array(range(len(names)), pa.int64())}
+    )
+
+
+def monthly(rows: pa.Table, *months: date) -> Rebuilt:
+    return Rebuilt(rows, months[-1], "subventions.paiement: 2026-01-01..2026-02-28 (59 days)", "month", months)
+
+
+def publish(lake: Lake, at: datetime, run: str, **rebuilt: Rebuilt) -> dict[str, int]:
+    return publish_versions(lake, "culture", Publication(f"{at:%Y%m%dT%H%M%S}-{run}", run, at), rebuilt, KEEP_DAYS)
+
+
+def rows(table: pa.Table) -> list[dict]:
+    return sorted(table.to_pylist(), key=lambda r: tuple(map(str, r.values())))
+
+
+def publish_twice_and_read_both(lake: Lake) -> None:
+    january = (JANUARY, "Théâtre", "1250.10")
+    first = grants(january, (FEBRUARY, "Musique", "99.99"))
+    assert read_publication(lake, "culture") == {} and published_departments(lake) == []
+    publish(lake, MONDAY, "run1", grants=monthly(first, JANUARY, FEBRUARY), communes=Rebuilt(communes("Namur"), None))
+    # Tuesday: February rebuilt with a late payment; January and the communes carried over
+    second = grants((FEBRUARY, "Musique", "99.99"), (FEBRUARY, "Danse", "0.01"))
+    assert publish(lake, TUESDAY, "run2", grants=monthly(second, FEBRUARY)) == {"grants": 1}
+
+    monday, tuesday = read_publication(lake, "culture", MONDAY + timedelta(hours=12)), read_publication(lake, "culture")
+    assert rows(monday["grants"].table) == rows(first)
+    assert rows(tuesday["grants"].table) == rows(grants(january, *[tuple(r.values()) for r in second.to_pylist()]))
+    assert tuesday["grants"].table.schema == first.schema, "the types come back as they were written"
+    assert rows(monday["communes"].table) == rows(tuesday["communes"].table) == rows(communes("Namur"))
+    assert tuesday["communes"].published_at == MONDAY and tuesday["grants"].published_at == TUESDAY
+    assert read_publication(lake, "culture", MONDAY - timedelta(seconds=1)) == {}, "nothing was published before"
+    assert published_departments(lake) == ["culture"]
+
+    history = publication_history(lake, "culture", "grants").to_pylist()
+    assert [(h["run_id"], h["version"], h["row_count"], h["rebuilt"]) for h in history] == [
+        ("run1", 0, 2, "2026-01-01, 2026-02-01"),
+        ("run2", 1, 3, "2026-02-01"),
+    ]
+    assert history[1]["sources"].startswith("subventions.paiement: 2026-01-01..")
+    carried = publication_history(lake, "culture", "communes").to_pylist()[-1]
+    assert (carried["run_id"], carried["version"], carried["rebuilt"]) == ("run2", 0, CARRIED_OVER)
+
+
+def test_two_publications_are_read_back_exactly_now_and_as_of_the_first(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    publish_twice_and_read_both(lake)
+    # a rebuilt month replaces its own partition only: January has Monday's file alone,
+    # February Monday's (kept for Monday's version) and Tuesday's
+    table = tmp_path / "lake/gold/culture/grants"
+    assert [len(list(table.glob(f"month={m}/*.parquet"))) for m in (JANUARY, FEBRUARY)] == [1, 2]
+
+
+@pytest.mark.azurite
+def test_two_publications_on_azure_blob_storage(lake_environ):
+    lake = settings_for("ci", environ=lake_environ).open_lake()
+    publish_twice_and_read_both(lake)
+
+
+def test_a_publication_that_fails_halfway_leaves_the_previous_one_whole(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    publish(lake, MONDAY, "run1", grants=monthly(grants((JANUARY, "Théâtre", "1.10")), JANUARY))
+    broken = Rebuilt(pa.table({"month": pa.array(["not a month"])}), None, "", "month", (JANUARY,))
+    with pytest.raises(Exception):  # noqa: B017 (whatever deltalake raises: the publication must not move)
+        publish(lake, TUESDAY, "run2", communes=Rebuilt(communes("Liège"), None), grants=broken)
+    current = read_publication(lake, "culture")
+    assert set(current) == {"grants"}, "the communes written before the failure are in no publication"
+    assert rows(current["grants"].table) == rows(grants((JANUARY, "Théâtre", "1.10")))
+
+
+def test_vacuum_keeps_what_the_environment_asks_and_says_when_a_version_is_gone(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    for day in range(3):
+        at = MONDAY + timedelta(days=day)
+        publish(lake, at, f"run{day}", communes=Rebuilt(communes(f"Commune {day}"), None))
+    assert vacuum_versions(lake, "culture", KEEP_DAYS) == 0, "nothing was replaced 30 days ago"
+    assert rows(read_publication(lake, "culture", MONDAY)["communes"].table) == rows(communes("Commune 0"))
+    assert vacuum_versions(lake, "culture", 0) == 2, "the two replaced versions' files"
+    assert rows(read_publication(lake, "culture")["communes"].table) == rows(communes("Commune 2"))
+    with pytest.raises(LakeError, match="version 0 was vacuumed.*GOLD_VERSIONS_DAYS"):
+        read_publication(lake, "culture", MONDAY)
+
+
+def test_the_days_kept_are_set_per_environment_and_checked():
+    from orchestration.platform.settings import SettingsError
+
+    assert settings_for("prod").gold_versions_days > settings_for("local").gold_versions_days >= 7
+    assert settings_for("local", environ={"LAKEHOUSE_GOLD_VERSIONS_DAYS": "3"}).gold_versions_days == 3
+    with pytest.raises(SettingsError, match="LAKEHOUSE_GOLD_VERSIONS_DAYS='0'.*1 or more"):
+        settings_for("local", environ={"LAKEHOUSE_GOLD_VERSIONS_DAYS": "0"})
