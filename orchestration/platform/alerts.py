@@ -98,12 +98,13 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 def secret_values(settings: Settings) -> list[str]:
     """Every value that must never leave in a message: the sources', the lake's, the alerts', the
-    pseudonyms' key."""
+    pseudonyms' key, the open-data portal's key."""
     return [
         *settings.source_environ.values(),
         *settings.lake_environ.values(),
         *(settings.alert_environ.get(name, "") for name in (SMTP_PASSWORD, WEBHOOK_URL)),
         settings.pseudonym_key,
+        settings.portal.api_key if settings.portal else "",
     ]
 
 

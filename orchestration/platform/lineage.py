@@ -149,6 +149,21 @@ def personal_exposures(manifest: Manifest, kept_in_clear: Mapping[tuple[str, str
     return found
 
 
+def columns_from(manifest: Manifest, unique_id: str, wanted: Mapping[tuple[str, str], Iterable[str]]) -> list[str]:
+    """The columns of a model computed from any of the source columns `wanted`
+    ((system, table) -> columns)."""
+    everything = nodes(manifest)
+    return [
+        name
+        for name in everything[unique_id]["columns"]
+        if any(
+            everything[source]["resource_type"] == "source"
+            and column in wanted.get((everything[source]["source_name"], everything[source]["name"]), ())
+            for source, column in source_columns(manifest, unique_id, name)
+        )
+    ]
+
+
 def lineage_metadata(manifest: Manifest, unique_id: str, key_of) -> dict[str, Any]:
     """A model's column lineage as asset metadata: Dagster's `dagster/column_lineage` (each column
     -> the columns of the assets it is computed from; `key_of` maps a node to its asset key) and

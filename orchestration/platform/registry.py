@@ -189,16 +189,24 @@ def load_all() -> list[TableSpec]:
 
 
 def kept_in_clear() -> dict[tuple[str, str], list[str]]:
-    """(system, table) -> its personal columns whose policy is `keep`: clear values in the lake.
+    """(system, table) -> its personal columns whose policy is `keep`: clear values in the lake."""
+    return personal_source_columns(("keep",))
+
+
+def personal_source_columns(actions: tuple[str, ...] | None = None) -> dict[tuple[str, str], list[str]]:
+    """(system, table) -> its personal columns (whose policy is one of `actions`, if given).
     A file that does not read is left out (make lint reports it; its department does not load)."""
-    kept = {}
+    found = {}
     for path in registry_files():
         try:
             specs = load_registry(path)
         except RegistryError:
             continue
-        kept |= {(s.system, s.table): [c for c, p in s.privacy.items() if p.action == "keep"] for s in specs}
-    return kept
+        found |= {
+            (s.system, s.table): [c for c, p in s.privacy.items() if actions is None or p.action in actions]
+            for s in specs
+        }
+    return found
 
 
 def load_registry(path: Path) -> list[TableSpec]:

@@ -16,14 +16,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from orchestration.platform.connections import ConnectionSpec, parse_connections
 from orchestration.platform.lake import NO_CREDENTIALS, Lake, LakeCredentials
 
+if TYPE_CHECKING:
+    from orchestration.platform.portal import Portal
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONNECTIONS_PATH = PROJECT_ROOT / "orchestration" / "connections.yml"
+PORTAL_PATH = PROJECT_ROOT / "orchestration" / "open_data_portal.yml"
 
 ENVIRONMENTS = ("local", "ci", "staging", "prod")
 
@@ -181,6 +186,8 @@ DASHBOARD_URL_ENV = "LAKEHOUSE_DASHBOARD_URL"
 INGESTION_TIME_ENV = "LAKEHOUSE_INGESTION_TIME"
 ENGINE_ENV = "LAKEHOUSE_ENGINE"
 GOLD_VERSIONS_DAYS_ENV = "LAKEHOUSE_GOLD_VERSIONS_DAYS"
+PORTAL_URL_ENV = "LAKEHOUSE_OPEN_DATA_PORTAL_URL"
+PORTAL_API_KEY_ENV = "LAKEHOUSE_OPEN_DATA_PORTAL_API_KEY"
 
 
 class SettingsError(ValueError):
@@ -301,6 +308,8 @@ class Settings:
     # the LAKEHOUSE_ALERT_* variables: where alerts go (orchestration/platform/alerts.py)
     alert_environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     pseudonym_key: str = field(default=SAMPLE_PSEUDONYM_KEY, repr=False)
+    # the open-data portal the open gold tables are pushed to; None: they stay in the lake
+    portal: Portal | None = field(default=None, repr=False)
 
     @property
     def sample_dir(self) -> Path:
@@ -371,6 +380,7 @@ def settings_for(environment: str, data_dir: Path | None = None, environ: Mappin
         source_environ=source_variables(SOURCE_CONNECTIONS[environment], environ),
         alert_environ={k: v for k, v in environ.items() if k.startswith("LAKEHOUSE_ALERT_")},
         pseudonym_key=environ.get(PSEUDONYM_KEY_ENV) or PSEUDONYM_KEY[environment],
+        portal=portal(environ),
     )
 
 
@@ -391,6 +401,20 @@ def gold_versions_days(value: str | None) -> int | None:
     if not value.isdigit() or int(value) < 1:
         raise SettingsError(f"{GOLD_VERSIONS_DAYS_ENV}={value!r} is not a number of days: write 1 or more, e.g. 30.")
     return int(value)
+
+
+def portal(environ: Mapping[str, str]) -> Portal | None:
+    """The open-data portal that LAKEHOUSE_OPEN_DATA_PORTAL_* name, with its ids of our licences
+    and themes (orchestration/open_data_portal.yml); None when no portal is named."""
+    url, key = environ.get(PORTAL_URL_ENV), environ.get(PORTAL_API_KEY_ENV)
+    if not url and not key:
+        return None
+    if not (url and key):
+        raise SettingsError(f"The open-data portal needs both {PORTAL_URL_ENV} and {PORTAL_API_KEY_ENV}: set the other one.")
+    from orchestration.platform.portal import Portal  # (it imports the dbt side, which imports settings)
+
+    ids = yaml.safe_load(PORTAL_PATH.read_text())
+    return Portal(url.rstrip("/"), key, ids.get("licences") or {}, ids.get("themes") or {})
 
 
 def source_variables(connections: Mapping[str, Mapping[str, object]], environ: Mapping[str, str]) -> dict[str, str]:
