@@ -246,3 +246,38 @@ def test_the_project_declares_why_each_personal_value_in_clear_reaches_gold(mani
     gold = model(manifest, "gld_sport__affiliations")
     assert source_columns(manifest, gold["unique_id"], "gender") == {("source.lakehouse.sport.affiliation", "genre")}
     assert declared_reason(gold["columns"]["gender"]).startswith("Kept for statistics by gender")
+
+
+OPEN = {
+    "title": "Affiliations sportives",
+    "licence": "https://creativecommons.org/licenses/by/4.0/",
+    "frequency": "ANNUAL",
+    "themes": ["EDUC"],
+}
+
+
+def test_a_gold_table_with_personal_data_cannot_be_flagged_open(manifest):
+    # sport affiliations' age band (declared in clear) and gender come from the members' birth
+    # year and gender: the column lineage finds both
+    model(manifest, "gld_sport__affiliations")["config"]["meta"]["open_data"] = dict(OPEN)
+    assert messages(manifest) == [
+        "gld_sport__affiliations: is flagged open, but column(s) age_band, gender hold personal data: a table "
+        "with personal data cannot be open data; publish an aggregate without them, or remove `meta.open_data`. "
+        "[open_data]"
+    ]
+
+
+def test_an_open_table_needs_its_metadata(manifest):
+    said = model(manifest, "gld_culture__operateurs_par_commune")["config"]["meta"]
+    said["open_data"] = {"licence": "CC-BY-4.0", "frequency": "SOMETIMES", "themes": ["CULT"]}
+    del said["open_data_publisher"]
+    found = messages(manifest)
+    for expected in (
+        "`meta.open_data.title` is missing.",
+        "frequency 'SOMETIMES' is not one of",
+        "theme 'CULT' is not one of the EU's data themes",
+        "the licence must be the URI of its text",
+        "names no `open_data_publisher`",
+    ):
+        assert any(expected in m and m.endswith("[open_data]") for m in found), (expected, found)
+    assert len(found) == 5

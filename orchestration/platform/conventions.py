@@ -46,6 +46,7 @@ def check_manifest(manifest: Manifest) -> list[Violation]:
         runs_on_spark,
         personal_policies,
         personal_lineage,
+        open_data,
     )
     return [violation for rule in rules for violation in rule(manifest)]
 
@@ -301,6 +302,21 @@ def personal_lineage(manifest: Manifest) -> Iterator[Violation]:
         return  # reported by registry_violations
     for exposure in personal_exposures(manifest, kept):
         yield Violation(exposure.model, "personal_data", str(exposure))
+
+
+def open_data(manifest: Manifest) -> Iterator[Violation]:
+    """A gold model flagged open (`meta.open_data`) has the metadata of an open dataset and no
+    personal data (orchestration/platform/open_data.py, docs/open-data.md)."""
+    from orchestration.platform.lineage import columns_from
+    from orchestration.platform.open_data import is_open, metadata_problems, personal_problems
+    from orchestration.platform.registry import personal_source_columns
+
+    personal = personal_source_columns()
+    for model in models(manifest):
+        if layer_of(model) == "gld" and is_open(model):
+            derived = columns_from(manifest, model["unique_id"], personal)
+            for problem in metadata_problems(model) + personal_problems(model, derived):
+                yield Violation(model["name"], "open_data", f"is flagged open, but {problem}")
 
 
 def personal_content(settings, specs, rows: int = 200) -> list[Violation]:

@@ -165,9 +165,11 @@ class Lake:
         return f"az://{path}", delta_storage_options(self.credentials.options)
 
     def publish_text(self, final: str, text: str) -> None:
-        """Replace the small file `final` (a path under the root) in one step that readers see
-        whole: a rename beside it on a local disk, one blob upload on Azure."""
-        data = text.encode()
+        self.publish_bytes(final, text.encode())
+
+    def publish_bytes(self, final: str, data: bytes) -> None:
+        """Replace the file `final` (a path under the root) in one step that readers see whole:
+        a rename beside it on a local disk, one blob upload on Azure."""
         if not self.is_local:
             try:
                 self.fs.pipe_file(final, data)

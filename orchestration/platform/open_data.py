@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from orchestration.platform.dbt_translator import personal_columns
 from orchestration.platform.lineage import DECLARED
+from orchestration.platform.privacy import personal_values
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class Export:
 OPEN_DATA = "open_data"  # the key under a gold model's config.meta
 PUBLISHER = "open_data_publisher"  # the key under a department's gold folder's +meta (dbt_project.yml)
 REQUIRED = ("title", "licence", "frequency")
+SAMPLE_ROWS = 1000  # values of each text column looked at for personal data
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "QUARTERLY", "ANNUAL", "IRREG", "UNKNOWN")
 THEMES = ("AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST", "REGI", "SOCI", "TECH", "TRAN")
 # dbt contract types -> (Arrow type, Frictionless type); decimals are matched by their prefix
@@ -116,7 +118,7 @@ def is_open(node: Mapping[str, Any]) -> bool:
 
 
 def open_dataset(node: Mapping[str, Any]) -> OpenDataset:
-    """The dataset that an open gold model's YAML describes (open_data_problems says what is
+    """The dataset that an open gold model's YAML describes (metadata_problems says what is
     missing before this is called)."""
     meta = node["config"]["meta"]
     said, publisher = meta[OPEN_DATA], meta[PUBLISHER]
@@ -133,10 +135,8 @@ def open_dataset(node: Mapping[str, Any]) -> OpenDataset:
     )
 
 
-def open_data_problems(node: Mapping[str, Any], personal_in_gold: Iterable[str] = ()) -> list[str]:
-    """Why a gold model flagged open cannot be published as open data: metadata missing or
-    unknown, or a column that holds personal data (`personal_in_gold`: its columns that lineage
-    traces to a personal source column, declared or not). Empty when it can."""
+def metadata_problems(node: Mapping[str, Any]) -> list[str]:
+    """What an open gold model's YAML lacks or gets wrong to be described as open data."""
     meta = node["config"].get("meta") or {}
     said = meta.get(OPEN_DATA)
     if not isinstance(said, Mapping):
@@ -149,24 +149,40 @@ def open_data_problems(node: Mapping[str, Any], personal_in_gold: Iterable[str] 
         for t in said.get("themes") or ()
         if t not in THEMES
     ]
-    if not str(said.get("licence", "")).startswith(("http://", "https://")):
+    if said.get("licence") and not str(said["licence"]).startswith(("http://", "https://")):
         problems.append("the licence must be the URI of its text, e.g. https://creativecommons.org/licenses/by/4.0/.")
     if not (node.get("description") or said.get("description")):
-        problems.append("the model (or `meta.open_data.description`) needs a description.")
+        problems.append(f"the model (or `meta.{OPEN_DATA}.description`) needs a description.")
     publisher = meta.get(PUBLISHER)
     if not isinstance(publisher, Mapping) or not publisher.get("name") or not publisher.get("url"):
         problems.append(f"its department's gold folder names no `{PUBLISHER}` (name, url) in dbt_project.yml.")
-    personal = sorted({*personal_columns(node), *personal_in_gold, *_declared_in_clear(node)})
-    if personal:
-        problems.append(
-            f"column(s) {', '.join(personal)} hold personal data: a table with personal data cannot be open "
-            "data; publish an aggregate without them instead."
-        )
     problems += [
         f"column {c} has no `data_type` in its contract."
         for c, col in node["columns"].items()
         if not col.get("data_type")
     ]
+    return problems
+
+
+def personal_problems(
+    node: Mapping[str, Any], personal_in_gold: Iterable[str] = (), table: pa.Table | None = None
+) -> list[str]:
+    """Why an open gold model holds personal data: a column tagged personal, declared as keeping
+    a personal value in clear, or computed from a personal source column (`personal_in_gold`,
+    from the column lineage); with its published `table`, a text column whose values look
+    personal (the kind is named, never a value). Empty when it holds none."""
+    personal = sorted({*personal_columns(node), *personal_in_gold, *_declared_in_clear(node)})
+    problems = []
+    if personal:
+        problems.append(
+            f"column(s) {', '.join(personal)} hold personal data: a table with personal data cannot be "
+            "open data; publish an aggregate without them, or remove `meta.open_data`."
+        )
+    for field in table.schema if table is not None else ():
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            looks = personal_values(table[field.name].slice(0, SAMPLE_ROWS).to_pylist())
+            if looks:
+                problems.append(f"column {field.name} holds {looks}: a personal value must not be open data.")
     return problems
 
 
@@ -243,10 +259,11 @@ def export_files(table: pa.Table, identifier: str) -> dict[str, bytes]:
     }
 
 
-def distributions(files: Mapping[str, bytes], base_url: str) -> tuple[Distribution, ...]:
+def distributions(files: Mapping[str, bytes], urls: Mapping[str, str]) -> tuple[Distribution, ...]:
+    """The files described: format, size, checksum, and where they are downloaded (`urls`)."""
     described = []
     for name, content in files.items():
         code, media_type = FORMATS[name.rsplit(".", 1)[-1]]
-        url = f"{base_url.rstrip('/')}/{name}"
-        described.append(Distribution(name, code, media_type, url, len(content), hashlib.sha256(content).hexdigest()))
+        checksum = hashlib.sha256(content).hexdigest()
+        described.append(Distribution(name, code, media_type, urls[name], len(content), checksum))
     return tuple(described)

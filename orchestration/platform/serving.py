@@ -40,6 +40,7 @@ class Published:
     table: pa.Table
     published_at: datetime
     data_as_of: date | None
+    version: int | None = None  # its version in the lake (versions.py)
 
 
 def published_table(tables: Mapping[str, Published]) -> pa.Table:

@@ -122,7 +122,7 @@ def read_publication(lake: Lake, department: str, as_of: datetime | None = None)
                 f"read ({type(error).__name__}): its version {row['version']} was vacuumed, as the "
                 "environment's GOLD_VERSIONS_DAYS asks (settings.py), or the lake lost its files."
             ) from None
-        tables[row["table_name"]] = Published(table, row["table_published_at"], row["data_as_of"])
+        tables[row["table_name"]] = Published(table, row["table_published_at"], row["data_as_of"], row["version"])
     return tables
 
 
