@@ -3,27 +3,49 @@
 A page opens the serving file as it is now, runs its queries and closes it, so it never
 holds a file that a publish has replaced for longer than one page render, never blocks the
 publish, and all numbers of one page come from one version of the file.
+
+A page shown "as of" a past day reads instead the gold tables as they were published at the end
+of that day (Brussels time) from the lake's versions (orchestration/platform/versions.py), into
+an in-memory database of the same shape: the same queries answer both.
 """
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
 
-from orchestration.platform.serving import PUBLISHED, SCHEMA, connect_read_only
+from orchestration.platform.serving import PUBLISHED, SCHEMA, connect_read_only, fill
 from orchestration.platform.settings import load_settings
+from orchestration.platform.versions import published_departments, read_publication
+
+TIMEZONE = ZoneInfo("Europe/Brussels")  # the day a reader means
 
 Query = tuple[str, Mapping[str, object]]  # SQL with $named parameters, and their values
+
+
+class NothingAsOf(LookupError):
+    """Nothing was published by the day asked for (a message for readers, in French)."""
 
 
 def serving_path() -> Path:
     return load_settings().serving.path
 
 
-def connect() -> duckdb.DuckDBPyConnection:
-    return connect_read_only(serving_path())
+def connect(as_of: date | None = None) -> duckdb.DuckDBPyConnection:
+    """The serving layer as it is now, or as it was published at the end of the day `as_of`."""
+    if as_of is None:
+        return connect_read_only(serving_path())
+    lake = load_settings().open_lake()
+    moment = datetime.combine(as_of, time.max, tzinfo=TIMEZONE)
+    tables = {name: t for d in published_departments(lake) for name, t in read_publication(lake, d, moment).items()}
+    if not tables:
+        raise NothingAsOf(f"Aucune table n'était encore publiée le {as_of:%d/%m/%Y} : choisissez un jour plus récent.")
+    connection = duckdb.connect()
+    fill(connection, tables)
+    return connection
 
 
 def lineage_url(table: str) -> str:

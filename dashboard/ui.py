@@ -8,7 +8,7 @@ like the headline figures.
 """
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import altair as alt
@@ -17,6 +17,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from dashboard import data
+from orchestration.platform.lake import LakeError
 
 NBSP = "\u00a0"
 BRUSSELS = ZoneInfo("Europe/Brussels")  # the readers' time: every time the dashboard shows
@@ -53,9 +54,11 @@ def described(data_as_of) -> str:
     return f"données au {data_as_of:%d/%m/%Y}" if data_as_of else "date des données inconnue"
 
 
-def header(connection, title: str, table: str) -> None:
+def header(connection, title: str, table: str, as_of: date | None = None) -> None:
     data_as_of, published_at, rows = data.freshness(connection, table)
     st.title(title)
+    if as_of:
+        st.info(f"Tel que publié le {as_of:%d/%m/%Y} : une version passée de la table, pas la dernière.")
     st.caption(
         f"Table `{table}` · {described(data_as_of)} · publiée le "
         f"{local_time(published_at)} ({age(published_at, datetime.now(UTC))}) · "
@@ -63,9 +66,38 @@ def header(connection, title: str, table: str) -> None:
     )
 
 
+def as_of_picker() -> date | None:
+    """The day whose publication the pages show, in the sidebar and in the URL (`?as_of=2026-11-03`,
+    a link an auditor can keep); none: the current publication."""
+    given = st.query_params.get("as_of")
+    try:
+        default = date.fromisoformat(given) if given else None
+    except ValueError:
+        default = None
+    day = st.sidebar.date_input(
+        "Tel que publié le",
+        value=default,
+        max_value=datetime.now(BRUSSELS).date(),
+        format="DD/MM/YYYY",
+        help="Montre les tables telles qu'elles étaient publiées à la fin de ce jour. Vide : la dernière publication.",
+    )
+    if day:
+        st.query_params["as_of"] = day.isoformat()
+    elif "as_of" in st.query_params:
+        del st.query_params["as_of"]
+    return day
+
+
 def unavailable(error: Exception) -> None:
     """Why the page has nothing to show, in the readers' language, instead of a traceback."""
-    if isinstance(error, FileNotFoundError):
+    if isinstance(error, data.NothingAsOf):
+        st.info(str(error))
+    elif isinstance(error, LakeError):  # a version vacuumed: older than the environment keeps
+        st.warning(
+            "La version publiée à cette date n'est plus conservée ; choisissez un jour plus récent. "
+            f"Pour l'équipe data : {error}"
+        )
+    elif isinstance(error, FileNotFoundError):
         st.info(
             "Aucune table n'est encore publiée dans cet environnement. Elles le seront après la "
             "première exécution du pipeline (en local : `make demo`)."

@@ -75,18 +75,23 @@ def publish_serving_file(path: Path, tables: Mapping[str, Published]) -> Path:
     temporary = path.with_name(f"{path.name}{TEMP_MARKER}{uuid.uuid4().hex}")
     try:
         with duckdb.connect(str(temporary)) as connection:
-            connection.execute(f"create schema {SCHEMA}")
-            contents = {name: t.table for name, t in tables.items()}
-            for name, table in {**contents, PUBLISHED: published_table(tables)}.items():
-                connection.register("incoming", table)
-                connection.execute(f'create table {SCHEMA}."{name}" as select * from incoming')
-                connection.unregister("incoming")
+            fill(connection, tables)
         temporary.chmod(0o444)  # the serving file is read-only: nobody writes it in place
         os.replace(temporary, path)
     finally:
         for leftover in path.parent.glob(f"{temporary.name}*"):  # the file and its WAL, if any
             leftover.unlink()
     return path
+
+
+def fill(connection: duckdb.DuckDBPyConnection, tables: Mapping[str, Published]) -> None:
+    """The serving layer's schema in `connection`: every table, and `_published` about them."""
+    connection.execute(f"create schema {SCHEMA}")
+    contents = {name: t.table for name, t in tables.items()}
+    for name, table in {**contents, PUBLISHED: published_table(tables)}.items():
+        connection.register("incoming", table)
+        connection.execute(f'create table {SCHEMA}."{name}" as select * from incoming')
+        connection.unregister("incoming")
 
 
 def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:

@@ -410,7 +410,9 @@ def portal(environ: Mapping[str, str]) -> Portal | None:
     if not url and not key:
         return None
     if not (url and key):
-        raise SettingsError(f"The open-data portal needs both {PORTAL_URL_ENV} and {PORTAL_API_KEY_ENV}: set the other one.")
+        raise SettingsError(
+            f"The open-data portal needs both {PORTAL_URL_ENV} and {PORTAL_API_KEY_ENV}: set the other one."
+        )
     from orchestration.platform.portal import Portal  # (it imports the dbt side, which imports settings)
 
     ids = yaml.safe_load(PORTAL_PATH.read_text())

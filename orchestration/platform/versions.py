@@ -24,9 +24,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
@@ -113,9 +115,8 @@ def read_publication(lake: Lake, department: str, as_of: datetime | None = None)
     before its first publication."""
     tables = {}
     for row in _current_rows(lake, department, as_of):
-        uri, options = lake.delta_location(gold_table_path(lake.fs_root, department, row["table_name"]))
         try:
-            table = DeltaTable(uri, version=row["version"], storage_options=options).to_pyarrow_table()
+            table = _read_version(lake, gold_table_path(lake.fs_root, department, row["table_name"]), row["version"])
         except Exception as error:
             raise LakeError(
                 f"Gold table {department}/{row['table_name']} of publication {row['publication']} cannot be "
@@ -183,6 +184,25 @@ def _write_version(
     return DeltaTable(uri, storage_options=options)
 
 
+def _read_version(lake: Lake, path: str, version: int) -> pa.Table:
+    """One version of a Delta table: its files, listed by deltalake, each read whole through the
+    lake's filesystem (as every other reader of the lake does) with its partition values added.
+    (deltalake's own `to_pyarrow_table` scans with Arrow's thread pool, which can abort the
+    process at exit: delta-io/delta-rs#2184, apache/arrow#34314.)"""
+    uri, options = lake.delta_location(path)
+    table = DeltaTable(uri, version=version, storage_options=options)
+    schema = pa.schema(table.schema().to_arrow())
+    partitions = table.metadata().partition_columns
+    parts = []
+    for file in pa.table(table.get_add_actions(flatten=True)).to_pylist():
+        part = pq.read_table(pa.BufferReader(lake.fs.cat_file(f"{path}/{unquote(file['path'])}")))
+        for column in partitions:
+            value = pa.array([file[f"partition.{column}"]] * part.num_rows, schema.field(column).type)
+            part = part.append_column(column, value)
+        parts.append(part.select(schema.names).cast(schema))
+    return pa.concat_tables(parts) if parts else schema.empty_table()
+
+
 def _retention(keep_days: int) -> dict[str, str]:
     """Delta's own retention settings of a gold table: its log and its replaced files are kept
     `keep_days` (the log's default, 30 days, would make older versions unreadable)."""
@@ -200,9 +220,10 @@ def _keep_log(table: DeltaTable, keep_days: int) -> None:
 def _log(lake: Lake, department: str) -> pa.Table:
     uri, options = lake.delta_location(publications_path(lake.fs_root, department))
     try:
-        return DeltaTable(uri, storage_options=options).to_pyarrow_table().cast(LOG_SCHEMA)
+        log = DeltaTable(uri, storage_options=options)
     except TableNotFoundError:
         return LOG_SCHEMA.empty_table()
+    return _read_version(lake, publications_path(lake.fs_root, department), log.version()).cast(LOG_SCHEMA)
 
 
 def _current_rows(lake: Lake, department: str, as_of: datetime | None) -> list[dict]:
