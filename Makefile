@@ -13,7 +13,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 SQL_PATHS := dbt/models dbt/tests macros
 PY_PATHS := orchestration dashboard benchmarks tests
 
-.PHONY: help install sample manifest demo run scaffold location dev dashboard test test-fast lint fix docs retention erase assistant bench clean
+.PHONY: help install sample manifest demo run scaffold location dev dashboard test test-fast lint fix docs retention erase history assistant bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -80,6 +80,9 @@ retention: manifest $(DAGSTER_HOME)/dagster.yaml ## delete lake partitions past 
 
 erase: manifest $(DAGSTER_HOME)/dagster.yaml ## remove a person everywhere: make erase PSEUDONYM=.. REQUEST=.. (audited)
 	$(RUN) python -m orchestration.platform.cli erase --pseudonym '$(PSEUDONYM)' --request '$(REQUEST)'
+
+history: manifest ## the published versions of a gold table: make history TABLE=gld_... [AS_OF=YYYY-MM-DD: the table that day, as CSV]
+	$(RUN) python -m orchestration.platform.cli history '$(TABLE)' $(if $(AS_OF),--as-of $(AS_OF))
 
 assistant: manifest ## print how to wire the analysts' assistant (a local MCP server) into an MCP client
 	@$(RUN) python -m orchestration.assistant --client-config

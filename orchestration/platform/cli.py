@@ -24,7 +24,9 @@ from typing import TextIO
 
 import dagster as dg
 import duckdb
+import pyarrow.csv as pa_csv
 
+from orchestration.platform.lake import LakeError
 from orchestration.platform.registry import RegistryError
 from orchestration.platform.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 
@@ -398,10 +400,15 @@ def main(argv: list[str] | None = None) -> int:
     erase = commands.add_parser("erase", help="remove a person's rows (by pseudonym) everywhere, then rebuild")
     erase.add_argument("--pseudonym", required=True, help="the person's pseudonym, as the lake holds it")
     erase.add_argument("--request", required=True, help="the request's reference, for the audit record")
+    history = commands.add_parser("history", help="every published version of a gold table, or the one of a day")
+    history.add_argument("table", help="the gold table, e.g. gld_culture__subventions_mensuelles")
+    history.add_argument("--as-of", help="a day, YYYY-MM-DD: write the table as published at its end (Brussels)")
     args = parser.parse_args(argv)
 
     try:
         settings = load_settings()
+        if args.command == "history":
+            return history_command(settings, args.table, date.fromisoformat(args.as_of) if args.as_of else None)
         if args.command in ("retention", "erase"):
             return privacy_command(settings, args)
         if args.command == "location":
@@ -422,11 +429,53 @@ def main(argv: list[str] | None = None) -> int:
                     + (f" (and {len(gaps) - 1} more table(s) alike)." if len(gaps) > 1 else ".")
                 )
             return run_command(settings, first, last, args.select, args.log_level, departments)
-    except (SettingsError, UsageError, RegistryError) as error:
+    except (SettingsError, UsageError, RegistryError, LakeError) as error:
         print(error, file=sys.stderr)
         return 2
     if args.command == "docs":
         return build_docs(settings)
+    return 0
+
+
+def history_command(settings: Settings, table: str, as_of: date | None) -> int:
+    """`make history`: the versions of a gold table (an audit's first question), or the table as
+    it was published at the end of a day, written as CSV under <data>/history/."""
+    from zoneinfo import ZoneInfo
+
+    from orchestration.platform.publish import gold_models
+    from orchestration.platform.transform import load_manifest
+    from orchestration.platform.versions import publication_history, read_publication
+
+    department = next((n["database"] for n in gold_models(load_manifest()) if n["name"] == table), None)
+    if department is None:
+        raise UsageError(
+            f"{table} is not a gold table: name one of dbt/models/gld/, e.g. gld_culture__subventions_mensuelles."
+        )
+    lake, brussels = settings.open_lake(), ZoneInfo("Europe/Brussels")
+    if as_of is None:
+        rows = publication_history(lake, department, table).to_pylist()
+        if not rows:
+            print(f"{table} was never published in this environment ({settings.environment}).")
+        for row in rows:
+            print(
+                f"{row['published_at'].astimezone(brussels):%Y-%m-%d %H:%M} version {row['version']:>3}  "
+                f"{row['row_count']:>7} rows  data as of {row['data_as_of'] or '?'}  run {row['run_id'][:8]}  "
+                f"rebuilt: {row['rebuilt']}" + (f"\n    from {row['sources']}" if row["sources"] else "")
+            )
+        return 0
+    moment = datetime.combine(as_of, datetime.max.time(), tzinfo=brussels)
+    published = read_publication(lake, department, moment).get(table)
+    if published is None:
+        raise UsageError(
+            f"{table} had not been published by the end of {as_of}: `make history TABLE={table}` lists its versions."
+        )
+    path = settings.data_dir / "history" / f"{table}_as_of_{as_of.isoformat()}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pa_csv.write_csv(published.table, str(path))
+    print(
+        f"{table} as published at the end of {as_of} (Brussels): version {published.version}, published "
+        f"{published.published_at.astimezone(brussels):%Y-%m-%d %H:%M}, {published.table.num_rows} rows -> {path}"
+    )
     return 0
 
 

@@ -13,7 +13,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -255,3 +255,37 @@ def test_republishing_while_the_dashboard_is_open_neither_blocks_nor_breaks_it(b
     after = shown_metrics(browser, url, expected={"Montant payé": paid})
     screenshot(browser, "culture_subventions_republished")
     assert after["Paiements"] == sum(halved.column("payment_count").to_pylist())
+
+
+def test_the_dashboard_shows_a_past_publication_as_of_a_day(built, dashboard, browser):
+    """The lake moves on (a publication dated tomorrow, with half the grants): the pages show it,
+    and the same page as of today shows the gold tables exactly as published today."""
+    from orchestration.platform.publish import serve_every_department
+    from orchestration.platform.versions import Publication, Rebuilt, publish_versions, read_publication
+
+    lake = built.open_lake()
+    today = read_publication(lake, "culture")[SUBVENTIONS].table
+    halved = today.slice(0, today.num_rows // 2)
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    publication = Publication(f"{tomorrow:%Y%m%dT%H%M%S%fZ}-test", "test", tomorrow)
+    publish_versions(lake, "culture", publication, {SUBVENTIONS: Rebuilt(halved, None)}, built.gold_versions_days)
+    serve_every_department(lake, built.serving, "culture", read_publication(lake, "culture"))
+
+    url = f"{dashboard}/culture_subventions"
+    paid_now = sum(halved.column("paid_amount").to_pylist())
+    shown_metrics(browser, url, expected={"Montant payé": paid_now})
+    day = datetime.now(ZoneInfo("Europe/Brussels")).date()
+    past = shown_metrics(
+        browser,
+        f"{url}?as_of={day.isoformat()}",
+        expected={"Montant payé": sum(today.column("paid_amount").to_pylist())},
+    )
+    assert past["Paiements"] == sum(today.column("payment_count").to_pylist()) != paid_now
+    assert f"Tel que publié le {day:%d/%m/%Y}" in browser.page_source
+    screenshot(browser, "culture_subventions_as_of")
+    # a day before the first publication: said in French, with no numbers and no traceback
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{url}?as_of={(day - timedelta(days=1)).isoformat()}")
+    WebDriverWait(browser, 60).until(lambda b: "Aucune table n'était encore publiée" in b.page_source)
+    assert "Traceback" not in browser.page_source
