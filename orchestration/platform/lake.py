@@ -162,7 +162,7 @@ class Lake:
         the root (deltalake talks to Azure through its own client, not through adlfs)."""
         if self.is_local:
             return path, {}
-        return f"az://{path}", delta_storage_options(self.credentials.options)
+        return f"abfs://{path}", delta_storage_options(self.credentials.options)
 
     def publish_text(self, final: str, text: str) -> None:
         self.publish_bytes(final, text.encode())

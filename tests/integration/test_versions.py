@@ -96,6 +96,14 @@ def test_two_publications_are_read_back_exactly_now_and_as_of_the_first(tmp_path
 def test_two_publications_on_azure_blob_storage(lake_environ):
     lake = settings_for("ci", environ=lake_environ).open_lake()
     publish_twice_and_read_both(lake)
+    # a third commit to each table and to the log (an emulator that ignored List Blobs'
+    # `startFrom` failed it), then a vacuum that keeps every version of the last 30 days
+    third = grants((FEBRUARY, "Musique", "1.00"))
+    assert publish(lake, TUESDAY + timedelta(days=1), "run3", grants=monthly(third, FEBRUARY)) == {"grants": 2}
+    assert vacuum_versions(lake, "culture", KEEP_DAYS) == 0
+    assert [h["version"] for h in publication_history(lake, "culture", "grants").to_pylist()] == [0, 1, 2]
+    tuesday = read_publication(lake, "culture", TUESDAY)["grants"].table
+    assert sorted(tuesday["sector_label"].to_pylist()) == ["Danse", "Musique", "Théâtre"]
 
 
 def test_a_publication_that_fails_halfway_leaves_the_previous_one_whole(tmp_path):
