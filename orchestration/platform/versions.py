@@ -29,7 +29,7 @@ from urllib.parse import unquote
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 from orchestration.platform.lake import Lake, LakeError
@@ -51,6 +51,8 @@ LOG_SCHEMA = pa.schema(
     ]
 )
 CARRIED_OVER = "no (carried over)"
+WRITER = WriterProperties(compression="ZSTD")  # as the lake's own Parquet files (lake.py)
+LOG_FILES_BEFORE_COMPACTION = 32  # every publication adds one small file to the log
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,8 @@ def publish_versions(
         for name, table in sorted(rebuilt.items())
     ]
     uri, options = lake.delta_location(publications_path(lake.fs_root, department))
-    write_deltalake(uri, pa.Table.from_pylist(rows, LOG_SCHEMA), mode="append", storage_options=options)
+    log = pa.Table.from_pylist(rows, LOG_SCHEMA)
+    write_deltalake(uri, log, mode="append", storage_options=options, writer_properties=WRITER)
     return {name: table.version() for name, table in written.items()}
 
 
@@ -147,41 +150,57 @@ def publication_history(lake: Lake, department: str, table_name: str | None = No
 
 def vacuum_versions(lake: Lake, department: str, keep_days: int) -> int:
     """Delete the files of the versions of a department's gold tables that were replaced more
-    than `keep_days` ago; returns how many files were deleted."""
+    than `keep_days` ago, and compact its log of publications; returns how many files were deleted."""
     deleted = 0
     for name in _table_names(lake, department):
         uri, options = lake.delta_location(gold_table_path(lake.fs_root, department, name))
         table = DeltaTable(uri, storage_options=options)
         _keep_log(table, keep_days)
         deleted += len(table.vacuum(retention_hours=keep_days * 24, enforce_retention_duration=False, dry_run=False))
+    uri, options = lake.delta_location(publications_path(lake.fs_root, department))
+    if DeltaTable.is_deltatable(uri, storage_options=options):
+        log = DeltaTable(uri, storage_options=options)
+        if len(log.file_uris()) > LOG_FILES_BEFORE_COMPACTION:  # so that reading the log stays a few files
+            log.optimize.compact(writer_properties=WRITER)
+        deleted += len(log.vacuum(retention_hours=keep_days * 24, enforce_retention_duration=False, dry_run=False))
     return deleted
 
 
 def _write_version(
     lake: Lake, department: str, name: str, table: Rebuilt, publication: Publication, keep_days: int
 ) -> DeltaTable:
+    """A new version of a gold table. A rebuilt partition is replaced by a predicate on its column,
+    not a physical partition: gold tables are aggregates, read faster from a few files than from
+    one file per month (make bench BENCH=versions)."""
     uri, options = lake.delta_location(gold_table_path(lake.fs_root, department, name))
     commit = CommitProperties(custom_metadata={"publication": publication.id, "run_id": publication.run_id})
-    exists = DeltaTable.is_deltatable(uri, storage_options=options)
-    if table.partition_column and exists:
-        # only the rebuilt partitions are replaced: a commit that removes their files and adds the new ones
+    try:
+        current = DeltaTable(uri, storage_options=options)
+    except TableNotFoundError:
+        current = None
+    if table.partition_column and current is not None:
         days = ", ".join(f"'{d.isoformat()}'" for d in table.partitions)
-        predicate = f"{table.partition_column} in ({days})"
+        predicate = f"{table.partition_column} in ({days})"  # only these months are replaced
         write_deltalake(
-            uri, table.rows, mode="overwrite", predicate=predicate, storage_options=options, commit_properties=commit
-        )
-    else:
-        write_deltalake(
-            uri,
+            current,
             table.rows,
             mode="overwrite",
-            schema_mode="overwrite",  # a contract that changed: the table's new schema, from this version on
-            partition_by=[table.partition_column] if table.partition_column and not exists else None,
-            configuration=_retention(keep_days) if not exists else None,
-            storage_options=options,
+            predicate=predicate,
+            writer_properties=WRITER,
             commit_properties=commit,
         )
-    return DeltaTable(uri, storage_options=options)
+        return current
+    write_deltalake(
+        current if current is not None else uri,
+        table.rows,
+        mode="overwrite",
+        schema_mode="overwrite",  # a contract that changed: the table's new schema, from this version on
+        configuration=_retention(keep_days) if current is None else None,
+        storage_options=options if current is None else None,
+        writer_properties=WRITER,
+        commit_properties=commit,
+    )
+    return current if current is not None else DeltaTable(uri, storage_options=options)
 
 
 def _read_version(lake: Lake, path: str, version: int) -> pa.Table:

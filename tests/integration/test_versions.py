@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pyarrow as pa
 import pytest
+from deltalake import DeltaTable
 
 from orchestration.platform.lake import Lake, LakeError
 from orchestration.platform.settings import settings_for
@@ -86,10 +87,10 @@ def publish_twice_and_read_both(lake: Lake) -> None:
 def test_two_publications_are_read_back_exactly_now_and_as_of_the_first(tmp_path):
     lake = Lake(str(tmp_path / "lake"))
     publish_twice_and_read_both(lake)
-    # a rebuilt month replaces its own partition only: January has Monday's file alone,
-    # February Monday's (kept for Monday's version) and Tuesday's
-    table = tmp_path / "lake/gold/culture/grants"
-    assert [len(list(table.glob(f"month={m}/*.parquet"))) for m in (JANUARY, FEBRUARY)] == [1, 2]
+    # Tuesday's commit replaced February's rows only, and names its publication and run
+    history = {h["version"]: h for h in DeltaTable(str(tmp_path / "lake/gold/culture/grants")).history()}
+    assert history[1]["operationParameters"]["predicate"] == "month = '2026-02-01'::date"
+    assert (history[1]["run_id"], history[0]["run_id"]) == ("run2", "run1")
 
 
 @pytest.mark.azurite
