@@ -18,6 +18,7 @@ from orchestration.platform.settings import Settings, settings_for
 from orchestration.platform.transform import DBT_PROJECT
 from tests.azurite import azurite, lake_environ  # noqa: F401  (fixtures)
 from tests.browser import browser  # noqa: F401  (fixture)
+from tests.portal import receiver  # noqa: F401  (a fixture: the imitation of the open-data portal)
 
 
 @pytest.fixture

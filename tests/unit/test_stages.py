@@ -28,7 +28,7 @@ def test_the_real_graph_runs_in_two_stages_with_gold_and_publication_together(gr
     assert all(graph.get(k).partitions_def == DAILY for k in daily)
     # unpartitioned assets go as late as they can: snapshots, reference models, every gold
     # table and the publication share the run of the monthly gold
-    assert {k.path[0] for k in monthly} == {"raw", "ref", "stg", "int", "gld", "serving", "dashboard"}
+    assert {k.path[0] for k in monthly} == {"raw", "ref", "stg", "int", "gld", "serving", "dashboard", "open_data"}
     assert dg.AssetKey(["gld", "gld_culture__subventions_mensuelles"]) in monthly
     assert dg.AssetKey(["serving", "gld_enseignement__ecoles_ouvertes"]) in monthly
 
