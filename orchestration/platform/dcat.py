@@ -21,7 +21,7 @@ from urllib.parse import quote
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 
-from orchestration.platform.open_data import Distribution, Export, OpenDataset
+from orchestration.platform.open_data import THEMES, Distribution, Export, OpenDataset
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")  # rdflib's is DCAT 2, without DCAT 3's dcat:version
 SPDX = Namespace("http://spdx.org/rdf/terms#")
@@ -34,23 +34,6 @@ FILE_TYPE = Namespace(f"{AUTHORITY}/file-type/")
 MEDIA_TYPE = Namespace("https://www.iana.org/assignments/media-types/")
 PREFIXES = {"dcat": DCAT, "dct": DCTERMS, "foaf": FOAF, "skos": SKOS, "spdx": SPDX, "vcard": VCARD}
 
-# The shapes require a skos:prefLabel on every skos:Concept: the EU data themes' English labels
-# (open_data.THEMES are the codes a YAML may use).
-THEME_LABELS = {
-    "AGRI": "Agriculture, fisheries, forestry and food",
-    "ECON": "Economy and finance",
-    "EDUC": "Education, culture and sport",
-    "ENER": "Energy",
-    "ENVI": "Environment",
-    "GOVE": "Government and public sector",
-    "HEAL": "Health",
-    "INTR": "International issues",
-    "JUST": "Justice, legal system and public safety",
-    "REGI": "Regions and cities",
-    "SOCI": "Population and society",
-    "TECH": "Science and technology",
-    "TRAN": "Transport",
-}
 # EU language code -> the tag of the texts written in it (Belgium's languages and English);
 # texts in another language are written untagged.
 LANGUAGE_TAGS = {"FRA": "fr", "NLD": "nl", "DEU": "de", "ENG": "en"}
@@ -191,10 +174,10 @@ def _contact_point(graph: Graph, dataset: OpenDataset) -> BNode:
 
 
 def _theme(graph: Graph, code: str) -> URIRef:
-    if code not in THEME_LABELS:
-        raise ValueError(f"theme {code!r} is not one of the EU's data themes ({', '.join(THEME_LABELS)}).")
+    if code not in THEMES:
+        raise ValueError(f"theme {code!r} is not one of the EU's data themes ({', '.join(THEMES)}).")
     theme = _typed(graph, DATA_THEME[code], SKOS.Concept)
-    graph.add((theme, SKOS.prefLabel, Literal(THEME_LABELS[code], lang="en")))
+    graph.add((theme, SKOS.prefLabel, Literal(THEMES[code], lang="en")))
     return theme
 
 

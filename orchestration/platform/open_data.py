@@ -100,7 +100,24 @@ PUBLISHER = "open_data_publisher"  # the key under a department's gold folder's 
 REQUIRED = ("title", "licence", "frequency")
 SAMPLE_ROWS = 1000  # values of each text column looked at for personal data
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "QUARTERLY", "ANNUAL", "IRREG", "UNKNOWN")
-THEMES = ("AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST", "REGI", "SOCI", "TECH", "TRAN")
+# the EU's data themes (http://publications.europa.eu/resource/authority/data-theme): the codes a
+# YAML may use, and their English labels (DCAT-AP requires a label on every theme, dcat.py)
+THEMES: Mapping[str, str] = {
+    "AGRI": "Agriculture, fisheries, forestry and food",
+    "ECON": "Economy and finance",
+    "EDUC": "Education, culture and sport",
+    "ENER": "Energy",
+    "ENVI": "Environment",
+    "GOVE": "Government and public sector",
+    "HEAL": "Health",
+    "INTR": "International issues",
+    "JUST": "Justice, legal system and public safety",
+    "REGI": "Regions and cities",
+    "SOCI": "Population and society",
+    "TECH": "Science and technology",
+    "TRAN": "Transport",
+}
+
 # dbt contract types -> (Arrow type, Frictionless type); decimals are matched by their prefix
 CONTRACT_TYPES: Mapping[str, tuple[pa.DataType, str]] = {
     "string": (pa.string(), "string"),
