@@ -318,7 +318,8 @@ def print_summary(settings: Settings) -> None:
     for relation, rows, as_of in gold_summary(published):
         print(f"  {relation:<50} {rows:>8} rows   data as of {as_of or '-'}")
     print(
-        f"\nLake: {settings.lake_root} (published gold Parquet under gold/<department>/, see its published.json)\n"
+        f"\nLake: {settings.lake_root} (every published version of the gold tables under gold/<department>/: "
+        "make history TABLE=gld_culture__subventions_mensuelles; open data under open_data/)\n"
         f"Warehouses (dbt builds here, one file per department): {settings.warehouse_dir}\n"
         f"Query the published gold (read-only, never blocks a build): .venv/bin/python -c "
         f"\"import duckdb; print(duckdb.connect('{published}', read_only=True)"

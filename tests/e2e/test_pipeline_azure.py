@@ -26,8 +26,8 @@ from orchestration.demo.sample_data import (
     load_postgres,
 )
 from orchestration.platform.cli import main, run_window
-from orchestration.platform.serving import published_departments, read_publication
 from orchestration.platform.settings import PROJECT_ROOT, settings_for
+from orchestration.platform.versions import published_departments, read_publication
 from tests.gold import gold_tables
 from tests.services import port_open, require_service
 
