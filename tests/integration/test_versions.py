@@ -138,3 +138,27 @@ def test_the_days_kept_are_set_per_environment_and_checked():
     assert settings_for("local", environ={"LAKEHOUSE_GOLD_VERSIONS_DAYS": "3"}).gold_versions_days == 3
     with pytest.raises(SettingsError, match="LAKEHOUSE_GOLD_VERSIONS_DAYS='0'.*1 or more"):
         settings_for("local", environ={"LAKEHOUSE_GOLD_VERSIONS_DAYS": "0"})
+
+
+def test_make_history_lists_the_versions_and_writes_a_past_day_as_csv(tmp_path, monkeypatch, capsys):
+    from orchestration.platform.cli import main
+
+    monkeypatch.setenv("LAKEHOUSE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("LAKEHOUSE_ENV", raising=False)
+    lake = settings_for("local", data_dir=tmp_path).open_lake()
+    name = "gld_culture__subventions_mensuelles"
+    first = grants((JANUARY, "Théâtre", "1250.10"))
+    publish(lake, MONDAY, "run1", **{name: monthly(first, JANUARY)})
+    publish(lake, TUESDAY, "run2", **{name: monthly(grants((JANUARY, "Théâtre", "7.00")), JANUARY)})
+
+    assert main(["history", name]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[:4] for line in listed if "version" in line] == [
+        ["2026-11-02", "07:00", "version", "0"],  # Brussels time
+        ["2026-11-03", "07:00", "version", "1"],
+    ]
+    assert main(["history", name, "--as-of", "2026-11-02"]) == 0
+    written = tmp_path / "history" / f"{name}_as_of_2026-11-02.csv"
+    assert written.read_text(encoding="utf-8").splitlines()[1:] == ['2026-01-01,"Théâtre",1250.10']
+    assert main(["history", "gld_nope"]) == 2
+    assert "is not a gold table" in capsys.readouterr().err
