@@ -1,4 +1,4 @@
-"""Publish: the gold tables into the serving layer, and the dashboards that read them.
+"""Publish: the gold tables into the serving layer, the dashboards that read them, open data.
 
 `serving/<model>`: one asset per gold model of a department, all published by one step that runs
 after the dbt builds of the same run and their checks succeeded (a failing check fails its build, so nothing
@@ -6,14 +6,19 @@ is published). A publication takes from the warehouse exactly what the run built
 current-state table whole, a partitioned table's partitions (its months); every other table and
 partition is carried over from the previous publication. So re-running an old window never
 publishes older data than what is already published, and the published tables always come from
-one version. The step writes the department's folder of the lake, then (one department at a time)
-the serving file and, when configured, the PostgreSQL schema with every department's current
-publication, and records the date each table's data describes.
+one version. The step adds a version of each rebuilt table to the lake and commits the
+publication in the department's log (versions.py), then serves what the lake now holds: (one
+department at a time) the serving file and, when configured, the PostgreSQL schema with every
+department's current publication. It records the date each table's data describes, the run and
+the source partitions it was built from.
 
 `dashboard/<exposure>`: one asset per dbt exposure (a page of the dashboard), downstream of
 the published tables it reads, with its URL. dagster-dbt does not turn exposures into
 assets, so they are built here from the manifest. Materialising them opens the serving file
 as the dashboard does and records what each page now shows (tables, rows, published_at).
+
+`open_data/<model>`: one asset per gold model flagged open (open_data.py), downstream of its
+publication, with blocking checks evaluated before anything is written.
 """
 
 import json
@@ -335,7 +340,12 @@ def build_open_data_assets(manifest: Manifest, department: str) -> list[dg.Asset
                 blocking=True,
                 description="No column holds personal data: tags, declarations, column lineage, values.",
             ),
-            dg.AssetCheckSpec(CONTRACT, asset=key, blocking=True, description="The columns and types of the contract."),
+            dg.AssetCheckSpec(
+                CONTRACT,
+                asset=key,
+                blocking=True,
+                description="The contract's columns, order and types, and the open-data metadata of the YAML.",
+            ),
         )
     ]
 
