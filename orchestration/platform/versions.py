@@ -171,14 +171,21 @@ def _write_version(
 ) -> DeltaTable:
     """A new version of a gold table. A rebuilt partition is replaced by a predicate on its column,
     not a physical partition: gold tables are aggregates, read faster from a few files than from
-    one file per month (make bench BENCH=versions)."""
-    uri, options = lake.delta_location(gold_table_path(lake.fs_root, department, name))
+    one file per month (make bench BENCH=versions). A table whose columns changed (its contract) is
+    replaced whole, when the run rebuilt all its months, or refused."""
+    path = gold_table_path(lake.fs_root, department, name)
+    uri, options = lake.delta_location(path)
     commit = CommitProperties(custom_metadata={"publication": publication.id, "run_id": publication.run_id})
     try:
         current = DeltaTable(uri, storage_options=options)
     except TableNotFoundError:
         current = None
-    if table.partition_column and current is not None:
+    replace_partitions = table.partition_column is not None and current is not None
+    if replace_partitions and pa.schema(current.schema().to_arrow()).names != table.rows.schema.names:
+        if not _rebuilt_whole(lake, path, current, table):
+            _refuse_partial(name, table)
+        replace_partitions = False  # its columns changed and every month was rebuilt: the whole table anew
+    if replace_partitions:
         days = ", ".join(f"'{d.isoformat()}'" for d in table.partitions)
         predicate = f"{table.partition_column} in ({days})"  # only these months are replaced
         write_deltalake(
@@ -201,6 +208,24 @@ def _write_version(
         commit_properties=commit,
     )
     return current if current is not None else DeltaTable(uri, storage_options=options)
+
+
+def _rebuilt_whole(lake: Lake, path: str, current: DeltaTable, table: Rebuilt) -> bool:
+    """Whether the run rebuilt every month the table holds (its columns changed: a new version of
+    the whole table, in its new shape, is then right)."""
+    held = set(_read_version(lake, path, current.version())[table.partition_column].to_pylist())
+    return held <= set(table.partitions)
+
+
+def _refuse_partial(name: str, table: Rebuilt) -> None:
+    """A table whose columns changed cannot have only some months replaced: the others would
+    keep the old columns (or lack the new ones)."""
+    first, last = min(table.partitions), max(table.partitions)
+    raise LakeError(
+        f"{name}'s columns changed (its contract), but this run rebuilt only {first}..{last}: the other "
+        "months would be published without the new columns. Nothing was published. Rebuild every month "
+        f"of the table: make run FROM=<its first day> TO={last}."
+    )
 
 
 def _read_version(lake: Lake, path: str, version: int) -> pa.Table:

@@ -110,7 +110,7 @@ def test_two_publications_on_azure_blob_storage(lake_environ):
 def test_a_publication_that_fails_halfway_leaves_the_previous_one_whole(tmp_path):
     lake = Lake(str(tmp_path / "lake"))
     publish(lake, MONDAY, "run1", grants=monthly(grants((JANUARY, "Théâtre", "1.10")), JANUARY))
-    broken = Rebuilt(pa.table({"month": pa.array(["not a month"])}), None, "", "month", (JANUARY,))
+    broken = Rebuilt(pa.table({"month": pa.array([1.5])}).column(0), None)  # not a table: cannot be written
     with pytest.raises(Exception):  # noqa: B017 (whatever deltalake raises: the publication must not move)
         publish(lake, TUESDAY, "run2", communes=Rebuilt(communes("Liège"), None), grants=broken)
     current = read_publication(lake, "culture")
@@ -162,3 +162,29 @@ def test_make_history_lists_the_versions_and_writes_a_past_day_as_csv(tmp_path, 
     assert written.read_text(encoding="utf-8").splitlines()[1:] == ['2026-01-01,"Théâtre",1250.10']
     assert main(["history", "gld_nope"]) == 2
     assert "is not a gold table" in capsys.readouterr().err
+
+
+def test_a_monthly_table_whose_columns_changed_is_replaced_whole_or_refused(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    publish(
+        lake,
+        MONDAY,
+        "run1",
+        grants=monthly(grants((JANUARY, "Théâtre", "1.10"), (FEBRUARY, "Danse", "2.20")), JANUARY, FEBRUARY),
+    )
+    wider = grants((FEBRUARY, "Danse", "2.20")).append_column("payment_count", pa.array([3], pa.int64()))
+    # February alone, with a new column: January would be published without it
+    with pytest.raises(LakeError, match=r"columns changed .* rebuilt only 2026-02-01..2026-02-01.*make run FROM="):
+        publish(lake, TUESDAY, "run2", grants=monthly(wider, FEBRUARY))
+    assert read_publication(lake, "culture")["grants"].table.column_names == ["month", "sector_label", "paid_amount"]
+    # every month rebuilt: the new shape, whole
+    both = grants((JANUARY, "Théâtre", "1.10"), (FEBRUARY, "Danse", "2.20")).append_column(
+        "payment_count", pa.array([1, 3], pa.int64())
+    )
+    publish(lake, TUESDAY, "run3", grants=monthly(both, JANUARY, FEBRUARY))
+    assert rows(read_publication(lake, "culture")["grants"].table) == rows(both)
+    assert rows(read_publication(lake, "culture", MONDAY)["grants"].table)[0].keys() == {
+        "month",
+        "sector_label",
+        "paid_amount",
+    }
