@@ -10,18 +10,15 @@ an in-memory database of the same shape: the same queries answer both.
 """
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
 
 from orchestration.platform.serving import PUBLISHED, SCHEMA, connect_read_only, fill
 from orchestration.platform.settings import load_settings
-from orchestration.platform.versions import published_departments, read_publication
-
-TIMEZONE = ZoneInfo("Europe/Brussels")  # the day a reader means
+from orchestration.platform.versions import end_of_day, published_departments, read_publication
 
 Query = tuple[str, Mapping[str, object]]  # SQL with $named parameters, and their values
 
@@ -39,7 +36,7 @@ def connect(as_of: date | None = None) -> duckdb.DuckDBPyConnection:
     if as_of is None:
         return connect_read_only(serving_path())
     lake = load_settings().open_lake()
-    moment = datetime.combine(as_of, time.max, tzinfo=TIMEZONE)
+    moment = end_of_day(as_of)
     tables = {name: t for d in published_departments(lake) for name, t in read_publication(lake, d, moment).items()}
     if not tables:
         raise NothingAsOf(f"Aucune table n'était encore publiée le {as_of:%d/%m/%Y} : choisissez un jour plus récent.")

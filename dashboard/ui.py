@@ -17,7 +17,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from dashboard import data
-from orchestration.platform.lake import LakeError
+from orchestration.platform.versions import VersionGone
 
 NBSP = "\u00a0"
 BRUSSELS = ZoneInfo("Europe/Brussels")  # the readers' time: every time the dashboard shows
@@ -70,14 +70,15 @@ def as_of_picker() -> date | None:
     """The day whose publication the pages show, in the sidebar and in the URL (`?as_of=2026-11-03`,
     a link an auditor can keep); none: the current publication."""
     given = st.query_params.get("as_of")
+    today = datetime.now(BRUSSELS).date()
     try:
-        default = date.fromisoformat(given) if given else None
+        default = min(date.fromisoformat(given), today) if given else None  # a day to come: today's
     except ValueError:
         default = None
     day = st.sidebar.date_input(
         "Tel que publié le",
         value=default,
-        max_value=datetime.now(BRUSSELS).date(),
+        max_value=today,
         format="DD/MM/YYYY",
         help="Montre les tables telles qu'elles étaient publiées à la fin de ce jour. Vide : la dernière publication.",
     )
@@ -92,7 +93,7 @@ def unavailable(error: Exception) -> None:
     """Why the page has nothing to show, in the readers' language, instead of a traceback."""
     if isinstance(error, data.NothingAsOf):
         st.info(str(error))
-    elif isinstance(error, LakeError):  # a version vacuumed: older than the environment keeps
+    elif isinstance(error, VersionGone):  # older than the environment keeps
         st.warning(
             "La version publiée à cette date n'est plus conservée ; choisissez un jour plus récent. "
             f"Pour l'équipe data : {error}"

@@ -26,7 +26,7 @@ import dagster as dg
 import duckdb
 import pyarrow.csv as pa_csv
 
-from orchestration.platform.lake import LakeError
+from orchestration.platform.lake import LakeError, first_line
 from orchestration.platform.registry import RegistryError
 from orchestration.platform.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 
@@ -253,10 +253,6 @@ def terminal_to_log(path: Path) -> Iterator[TextIO]:
             terminal.close()
 
 
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [""])[0][:300]
-
-
 def failure_blocks(run: WindowRun) -> list[str]:
     """One short block per failed step: what failed, why, and what to fix."""
     blocks = []
@@ -359,7 +355,7 @@ def run_command(
 
             traceback.print_exc()  # into the log file
             print(
-                f"\nThe run could not start: {type(error).__name__}: {_first_line(error)}\nFull trace: {log_path}",
+                f"\nThe run could not start: {type(error).__name__}: {first_line(error)}\nFull trace: {log_path}",
                 file=sys.stderr,
             )
             return 1
@@ -409,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         if args.command == "history":
-            return history_command(settings, args.table, date.fromisoformat(args.as_of) if args.as_of else None)
+            return history_command(settings, args.table, check_day(args.as_of))
         if args.command in ("retention", "erase"):
             return privacy_command(settings, args)
         if args.command == "location":
@@ -438,34 +434,41 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def check_day(text: str | None) -> date | None:
+    """A day given on the command line (YYYY-MM-DD), or a UsageError that says how to write it."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"AS_OF={text!r} is not a day: write YYYY-MM-DD, e.g. 2026-11-03.") from None
+
+
 def history_command(settings: Settings, table: str, as_of: date | None) -> int:
     """`make history`: the versions of a gold table (an audit's first question), or the table as
     it was published at the end of a day, written as CSV under <data>/history/."""
-    from zoneinfo import ZoneInfo
-
     from orchestration.platform.publish import gold_models
     from orchestration.platform.transform import load_manifest
-    from orchestration.platform.versions import publication_history, read_publication
+    from orchestration.platform.versions import TIMEZONE, end_of_day, publication_history, read_publication
 
     department = next((n["database"] for n in gold_models(load_manifest()) if n["name"] == table), None)
     if department is None:
         raise UsageError(
             f"{table} is not a gold table: name one of dbt/models/gld/, e.g. gld_culture__subventions_mensuelles."
         )
-    lake, brussels = settings.open_lake(), ZoneInfo("Europe/Brussels")
+    lake = settings.open_lake()
     if as_of is None:
         rows = publication_history(lake, department, table).to_pylist()
         if not rows:
             print(f"{table} was never published in this environment ({settings.environment}).")
         for row in rows:
             print(
-                f"{row['published_at'].astimezone(brussels):%Y-%m-%d %H:%M} version {row['version']:>3}  "
+                f"{row['published_at'].astimezone(TIMEZONE):%Y-%m-%d %H:%M} version {row['version']:>3}  "
                 f"{row['row_count']:>7} rows  data as of {row['data_as_of'] or '?'}  run {row['run_id'][:8]}  "
                 f"rebuilt: {row['rebuilt']}" + (f"\n    from {row['sources']}" if row["sources"] else "")
             )
         return 0
-    moment = datetime.combine(as_of, datetime.max.time(), tzinfo=brussels)
-    published = read_publication(lake, department, moment).get(table)
+    published = read_publication(lake, department, end_of_day(as_of)).get(table)
     if published is None:
         raise UsageError(
             f"{table} had not been published by the end of {as_of}: `make history TABLE={table}` lists its versions."
@@ -475,7 +478,7 @@ def history_command(settings: Settings, table: str, as_of: date | None) -> int:
     pa_csv.write_csv(published.table, str(path))
     print(
         f"{table} as published at the end of {as_of} (Brussels): version {published.version}, published "
-        f"{published.published_at.astimezone(brussels):%Y-%m-%d %H:%M}, {published.table.num_rows} rows -> {path}"
+        f"{published.published_at.astimezone(TIMEZONE):%Y-%m-%d %H:%M}, {published.table.num_rows} rows -> {path}"
     )
     return 0
 

@@ -145,18 +145,23 @@ class Publication(dg.Component, dg.Model, dg.Resolvable):
     """Publish a department's gold tables for dashboards and BI tools, and its dashboards.
 
     One asset `serving/<model>` per gold model of the department, published together after the
-    run's dbt builds and their checks passed: the lake (`gold/<department>/`, switched by one
-    pointer), the serving DuckDB file the dashboards read, and optionally a PostgreSQL schema.
-    One asset `dashboard/<page>` per dbt exposure that reads those tables, with its URL.
+    run's dbt builds and their checks passed: the lake (`gold/<department>/`, a new version of each
+    rebuilt table and one commit to the department's log of publications), the serving DuckDB file
+    the dashboards read, and optionally a PostgreSQL schema. One asset `dashboard/<page>` per dbt
+    exposure that reads those tables, with its URL. One asset `open_data/<model>` per gold model
+    flagged open (`meta.open_data`), exported and pushed to the open-data portal.
     """
 
     department: str = Field(description="The department whose gold tables are published.")
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:  # noqa: ARG002
+        from orchestration.platform.open_data_export import build_open_data_defs
         from orchestration.platform.publish import build_publish_defs
         from orchestration.platform.transform import load_manifest
 
-        return documented(build_publish_defs(load_manifest(), self.department), Publication)
+        manifest = load_manifest()
+        published = [build_publish_defs(manifest, self.department), build_open_data_defs(manifest, self.department)]
+        return documented(dg.Definitions.merge(*published), Publication)
 
 
 def describe(component: type[dg.Model]) -> str:

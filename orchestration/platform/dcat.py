@@ -123,14 +123,6 @@ def _distribution(
     graph: Graph, uri: URIRef, distribution: Distribution, dataset: OpenDataset, text: Callable[[str], Literal]
 ) -> None:
     download = _typed(graph, URIRef(distribution.download_url), RDFS.Resource)
-    checksum = BNode()
-    _add(
-        graph,
-        checksum,
-        (RDF.type, SPDX.Checksum),
-        (SPDX.algorithm, _typed(graph, SPDX.checksumAlgorithm_sha256, SPDX.ChecksumAlgorithm)),
-        (SPDX.checksumValue, Literal(distribution.sha256, datatype=XSD.hexBinary)),
-    )
     _add(
         graph,
         uri,
@@ -141,10 +133,23 @@ def _distribution(
         (DCAT.downloadURL, download),
         (DCTERMS.format, _typed(graph, FILE_TYPE[distribution.format], DCTERMS.MediaTypeOrExtent)),
         (DCAT.mediaType, _typed(graph, MEDIA_TYPE[distribution.media_type], DCTERMS.MediaType)),
-        (DCAT.byteSize, Literal(distribution.byte_size, datatype=XSD.nonNegativeInteger)),
-        (SPDX.checksum, checksum),
         (DCTERMS.license, _typed(graph, URIRef(dataset.licence), DCTERMS.LicenseDocument)),
     )
+    if distribution.served_as_is:  # the size and checksum of what the URL serves
+        checksum = BNode()
+        _add(
+            graph,
+            checksum,
+            (RDF.type, SPDX.Checksum),
+            (SPDX.algorithm, _typed(graph, SPDX.checksumAlgorithm_sha256, SPDX.ChecksumAlgorithm)),
+            (SPDX.checksumValue, Literal(distribution.sha256, datatype=XSD.hexBinary)),
+        )
+        _add(
+            graph,
+            uri,
+            (DCAT.byteSize, Literal(distribution.byte_size, datatype=XSD.nonNegativeInteger)),
+            (SPDX.checksum, checksum),
+        )
 
 
 def _publisher(graph: Graph, dataset: OpenDataset, text: Callable[[str], Literal]) -> URIRef:

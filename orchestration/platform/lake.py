@@ -134,7 +134,7 @@ class Lake:
                 self.credentials.redact(
                     f"Lake root {self.root}: access refused or unreachable with "
                     f"{self.credentials.describe()}: check these variables. "
-                    f"{type(error).__name__}: {_first_line(error)}"
+                    f"{type(error).__name__}: {first_line(error)}"
                 )
             ) from None
         return self
@@ -177,7 +177,7 @@ class Lake:
                 raise LakeError(
                     self.credentials.redact(
                         f"Publishing {final} failed; the file published before is unchanged. "
-                        f"{type(error).__name__}: {_first_line(error)}"
+                        f"{type(error).__name__}: {first_line(error)}"
                     )
                 ) from None
             return
@@ -238,7 +238,7 @@ class Lake:
             raise LakeError(
                 self.credentials.redact(
                     f"Publishing {final} failed; the partition "
-                    f"published before is unchanged. {type(error).__name__}: {_first_line(error)}"
+                    f"published before is unchanged. {type(error).__name__}: {first_line(error)}"
                 )
             ) from None
 
@@ -322,14 +322,11 @@ def _write_parquet(path: str, schema: pa.Schema, batches: Iterable[pa.RecordBatc
 def delta_storage_options(options: Mapping[str, object]) -> dict[str, str]:
     """The adlfs options of the lake's credentials as the options of `deltalake` (Rust's
     object_store). Without a secret (DefaultAzureCredential), object_store takes the managed
-    identity, or the workload identity that the AZURE_* variables describe."""
+    identity, or the workload identity or service principal that the AZURE_* variables describe;
+    unlike adlfs, not an `az login` session."""
     settings = dict(options)
     if settings.get("connection_string"):
-        parts = dict(p.split("=", 1) for p in str(settings.pop("connection_string")).split(";") if "=" in p)
-        settings.update(account_name=parts.get("AccountName"), account_key=parts.get("AccountKey"))
-        settings.update(sas_token=parts.get("SharedAccessSignature"))
-        if parts.get("BlobEndpoint"):
-            settings["endpoint"] = parts["BlobEndpoint"].rstrip("/")
+        settings.update(_connection_string_options(str(settings.pop("connection_string"))))
     elif settings.get("account_host"):
         settings["endpoint"] = f"https://{settings['account_host']}"
     names = {
@@ -347,9 +344,29 @@ def delta_storage_options(options: Mapping[str, object]) -> dict[str, str]:
     return delta
 
 
+def _connection_string_options(connection_string: str) -> dict[str, str]:
+    """The account, key or SAS and blob endpoint that a connection string names (its account may
+    be given by its endpoint only, as in a SAS connection string; its endpoint by a suffix only)."""
+    parts = dict(p.split("=", 1) for p in connection_string.split(";") if "=" in p)
+    endpoint = parts.get("BlobEndpoint", "").rstrip("/")
+    account = parts.get("AccountName")
+    if not account and endpoint:
+        host, _, path = endpoint.split("://", 1)[-1].partition("/")
+        account = path.split("/")[0] if path else host.split(".")[0]  # path style (Azurite) or <account>.blob...
+    if not endpoint and account and parts.get("EndpointSuffix"):  # a sovereign cloud
+        endpoint = f"{parts.get('DefaultEndpointsProtocol', 'https')}://{account}.blob.{parts['EndpointSuffix']}"
+    return {
+        "account_name": account,
+        "account_key": parts.get("AccountKey"),
+        "sas_token": parts.get("SharedAccessSignature"),
+        "endpoint": endpoint,
+    }
+
+
 def _container(root: str) -> str:
     return root.split("://", 1)[-1].split("/", 1)[0].split("@", 1)[0]
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """An error's first line, at most 300 characters: for a message that ends in a few lines."""
     return (str(error).strip().splitlines() or [""])[0][:300]

@@ -78,6 +78,9 @@ class Distribution:
     download_url: str
     byte_size: int
     sha256: str
+    # whether `download_url` serves these very bytes (a portal serves its own export of the data:
+    # DCAT then names no size or checksum, which would not match)
+    served_as_is: bool = True
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ class Export:
     fields: tuple[Field, ...]
     rows: int
     modified: datetime  # when the gold table was published
-    version: str  # the gold publication it comes from
+    version: str  # the version of the gold table it comes from (versions.py)
     temporal: tuple[date, date] | None  # the period the rows describe
     distributions: tuple[Distribution, ...]
 
@@ -98,7 +101,6 @@ class Export:
 OPEN_DATA = "open_data"  # the key under a gold model's config.meta
 PUBLISHER = "open_data_publisher"  # the key under a department's gold folder's +meta (dbt_project.yml)
 REQUIRED = ("title", "licence", "frequency")
-SAMPLE_ROWS = 1000  # values of each text column looked at for personal data
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "QUARTERLY", "ANNUAL", "IRREG", "UNKNOWN")
 # the EU's data themes (http://publications.europa.eu/resource/authority/data-theme): the codes a
 # YAML may use, and their English labels (DCAT-AP requires a label on every theme, dcat.py)
@@ -197,7 +199,7 @@ def personal_problems(
         )
     for field in table.schema if table is not None else ():
         if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
-            looks = personal_values(table[field.name].slice(0, SAMPLE_ROWS).to_pylist())
+            looks = personal_values(table[field.name].to_pylist())
             if looks:
                 problems.append(f"column {field.name} holds {looks}: a personal value must not be open data.")
     return problems
@@ -224,7 +226,8 @@ def contract_type(data_type: str) -> tuple[pa.DataType, str]:
 
 
 def contract_problems(table: pa.Table, node: Mapping[str, Any]) -> list[str]:
-    """How a published table differs from its model's contract: columns, their order, their types."""
+    """How a published table differs from its model's contract: columns, their order, their types
+    (metadata_problems says which contract types have no open-data type)."""
     expected = [(name, contract_type(column["data_type"])[0]) for name, column in node["columns"].items()]
     actual = [(field.name, field.type) for field in table.schema]
     if [n for n, _ in expected] != [n for n, _ in actual]:
@@ -276,11 +279,13 @@ def export_files(table: pa.Table, identifier: str) -> dict[str, bytes]:
     }
 
 
-def distributions(files: Mapping[str, bytes], urls: Mapping[str, str]) -> tuple[Distribution, ...]:
+def distributions(
+    files: Mapping[str, bytes], urls: Mapping[str, str], served_as_is: bool = True
+) -> tuple[Distribution, ...]:
     """The files described: format, size, checksum, and where they are downloaded (`urls`)."""
     described = []
     for name, content in files.items():
         code, media_type = FORMATS[name.rsplit(".", 1)[-1]]
         checksum = hashlib.sha256(content).hexdigest()
-        described.append(Distribution(name, code, media_type, urls[name], len(content), checksum))
+        described.append(Distribution(name, code, media_type, urls[name], len(content), checksum, served_as_is))
     return tuple(described)

@@ -1,4 +1,4 @@
-"""Publish: the gold tables into the serving layer, the dashboards that read them, open data.
+"""Publish: the gold tables into the serving layer, and the dashboards that read them.
 
 `serving/<model>`: one asset per gold model of a department, all published by one step that runs
 after the dbt builds of the same run and their checks succeeded (a failing check fails its build, so nothing
@@ -16,38 +16,18 @@ the source partitions it was built from.
 the published tables it reads, with its URL. dagster-dbt does not turn exposures into
 assets, so they are built here from the manifest. Materialising them opens the serving file
 as the dashboard does and records what each page now shows (tables, rows, published_at).
-
-`open_data/<model>`: one asset per gold model flagged open (open_data.py), downstream of its
-publication, with blocking checks evaluated before anything is written.
 """
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 from orchestration.platform.dbt_translator import DEPARTMENT, TRANSLATOR, layer, personal_columns
-from orchestration.platform.dcat import data_package, dcat_document
-from orchestration.platform.lake import Lake
-from orchestration.platform.layout import open_data_path
-from orchestration.platform.lineage import columns_from, personal_exposures
-from orchestration.platform.open_data import (
-    Export,
-    contract_problems,
-    distributions,
-    export_files,
-    fields,
-    is_open,
-    metadata_problems,
-    open_dataset,
-    personal_problems,
-    temporal_coverage,
-)
-from orchestration.platform.portal import push
-from orchestration.platform.registry import kept_in_clear, personal_source_columns
+from orchestration.platform.lake import Lake, LakeError
+from orchestration.platform.lineage import personal_exposures
+from orchestration.platform.registry import kept_in_clear
 from orchestration.platform.serving import (
     PUBLISHED,
     Published,
@@ -213,7 +193,6 @@ def build_publish_defs(manifest: Manifest, department: str) -> dg.Definitions:
                 + "; ".join(f"{e.model}: {e}" for e in exposed)
                 + " `make lint` shows the same."
             )
-        now = datetime.now(UTC)
         filters, rebuilt_months = {}, {}
         for key, partitions in built.items():
             node = models[key]
@@ -222,34 +201,39 @@ def build_publish_defs(manifest: Manifest, department: str) -> dg.Definitions:
                 rebuilt_months[node["name"]] = sorted(date.fromisoformat(p) for p in partitions)
                 keys = ", ".join(f"date '{d.isoformat()}'" for d in rebuilt_months[node["name"]])
                 filters[node["name"]] = f'"{column}" in ({keys})'
-        with exclusive_writer(writer_lock(settings, department), context.log):  # no dbt build writes meanwhile
+        versions, rebuilt = {}, {}
+        # the warehouse's writer lock: no dbt build writes meanwhile, and no other publication of the
+        # department interleaves with this one (its time, taken inside, orders the publications)
+        with exclusive_writer(writer_lock(settings, department), context.log):
             read = read_gold(settings, department, [models[k]["name"] for k in built], filters)
-        rebuilt = {}
-        for key in built:
-            node, name = models[key], models[key]["name"]
-            sources = upstream_sources(manifest, node["unique_id"])
-            rebuilt[name] = Rebuilt(
-                rows=read[name].select(list(node["columns"])),  # the contract's order, on every engine
-                data_as_of=data_as_of(lake, sources),
-                sources=source_partitions(lake, sources),
-                partition_column=node["config"]["event_time"] if name in rebuilt_months else None,
-                partitions=tuple(rebuilt_months.get(name, ())),
-            )
-        versions = {}
+            for key in built:
+                node, name = models[key], models[key]["name"]
+                sources = upstream_sources(manifest, node["unique_id"])
+                rebuilt[name] = Rebuilt(
+                    rows=read[name].select(list(node["columns"])),  # the contract's order, on every engine
+                    data_as_of=data_as_of(lake, sources),
+                    sources=source_partitions(lake, sources),
+                    partition_column=node["config"]["event_time"] if name in rebuilt_months else None,
+                    partitions=tuple(rebuilt_months.get(name, ())),
+                )
+            if built:
+                now = datetime.now(UTC)
+                publication = Publication(f"{now:%Y%m%dT%H%M%S%fZ}-{context.run.run_id[:8]}", context.run.run_id, now)
+                versions = publish_versions(lake, department, publication, rebuilt, settings.gold_versions_days)
+            tables = read_publication(lake, department)  # what the lake now holds: what is served
         if not built:
             context.log.warning("No gold table was built in this run: the publication is unchanged.")
         else:
-            publication = Publication(f"{now:%Y%m%dT%H%M%S%fZ}-{context.run.run_id[:8]}", context.run.run_id, now)
-            versions = publish_versions(lake, department, publication, rebuilt, settings.gold_versions_days)
-            vacuum_versions(lake, department, settings.gold_versions_days)
-        tables = read_publication(lake, department)  # what the lake now holds: what is served
-        if built:
             personal = {node["name"]: personal_columns(node) for node in gold_models(manifest)}
             serve_every_department(lake, config, department, tables, personal)
             context.log.info(
                 f"Published {len(built)} rebuilt gold table(s) ({', '.join(sorted(rebuilt))}) "
                 f"with {len(tables) - len(built)} carried over, to {config.path}"
             )
+            try:  # published and served: a vacuum that fails only leaves old files for the next one
+                vacuum_versions(lake, department, settings.gold_versions_days)
+            except LakeError as error:
+                context.log.warning(f"The vacuum of old gold versions failed; the next publication retries. {error}")
         for key in context.selected_asset_keys:
             name = key.path[-1]
             if name not in tables:
@@ -296,136 +280,4 @@ def build_publish_defs(manifest: Manifest, department: str) -> dg.Definitions:
 
     pages = dashboard_specs(manifest, department)
     assets = [publish_gold, dashboards] if pages else [publish_gold]
-    return dg.Definitions(assets=assets + build_open_data_assets(manifest, department))
-
-
-# --- open data: the gold tables flagged open, exported downstream of their publication ---
-
-NO_PERSONAL_DATA, CONTRACT = "no_personal_data", "contract"
-
-
-def open_data_key(model_name: str) -> dg.AssetKey:
-    return dg.AssetKey(["open_data", model_name])
-
-
-def build_open_data_assets(manifest: Manifest, department: str) -> list[dg.AssetsDefinition]:
-    """One asset `open_data/<model>` per gold model of the department flagged open, downstream
-    of its publication, with two blocking checks evaluated before anything is written: a table
-    with personal data or that breaks its contract is not exported (nor pushed), and the
-    previous export stays as it was."""
-    models = {open_data_key(n["name"]): n for n in gold_models(manifest, department) if is_open(n)}
-    if not models:
-        return []
-    specs = [
-        dg.AssetSpec(
-            key,
-            deps=[serving_key(node["name"])],
-            description=f"{node['name']} as open data: CSV, Parquet, its DCAT-AP 3.0 description and a "
-            "Frictionless data package; pushed to the open-data portal when one is configured.",
-            group_name="open_data",
-            owners=TRANSLATOR.get_owners(node),
-            tags={DEPARTMENT: department},
-            kinds={"csv", "parquet"},
-            skippable=True,
-        )
-        for key, node in models.items()
-    ]
-    checks = [
-        spec
-        for key in models
-        for spec in (
-            dg.AssetCheckSpec(
-                NO_PERSONAL_DATA,
-                asset=key,
-                blocking=True,
-                description="No column holds personal data: tags, declarations, column lineage, values.",
-            ),
-            dg.AssetCheckSpec(
-                CONTRACT,
-                asset=key,
-                blocking=True,
-                description="The contract's columns, order and types, and the open-data metadata of the YAML.",
-            ),
-        )
-    ]
-
-    @dg.multi_asset(specs=specs, check_specs=checks, name=f"open_data_{department}", can_subset=True)
-    def export_open_data(
-        context: dg.AssetExecutionContext, lake: dg.ResourceParam[Lake], settings: dg.ResourceParam[Settings]
-    ):
-        published = read_publication(lake, department)
-        personal_sources = personal_source_columns()
-        for key in sorted(context.selected_asset_keys, key=str):
-            node = models[key]
-            if node["name"] not in published:
-                continue  # never published: nothing to export yet
-            table = published[node["name"]]
-            personal = personal_problems(node, columns_from(manifest, node["unique_id"], personal_sources), table.table)
-            contract = metadata_problems(node) + contract_problems(table.table, node)
-            yield dg.AssetCheckResult(
-                asset_key=key,
-                check_name=NO_PERSONAL_DATA,
-                passed=not personal,
-                metadata={"problems": "; ".join(personal)},
-            )
-            yield dg.AssetCheckResult(
-                asset_key=key, check_name=CONTRACT, passed=not contract, metadata={"problems": "; ".join(contract)}
-            )
-            if personal or contract:
-                raise dg.Failure(
-                    description=f"{node['name']} was not exported as open data (the previous export is unchanged): "
-                    + " ".join(personal + contract)
-                    + " Fix its YAML or SQL; `make lint` shows the same."
-                )
-            export, paths, uid = export_open_dataset(lake, settings, department, node, table)
-            yield dg.MaterializeResult(
-                asset_key=key,
-                metadata={
-                    "dagster/row_count": export.rows,
-                    "gold_version": export.version,
-                    "temporal": " to ".join(d.isoformat() for d in export.temporal) if export.temporal else "",
-                    "files": dg.MetadataValue.md("\n".join(f"- `{p}`" for p in paths)),
-                    "portal": f"{settings.portal.url} (dataset uid {uid})" if settings.portal else "not configured",
-                },
-            )
-
-    return [export_open_data]
-
-
-def export_open_dataset(
-    lake: Lake, settings: Settings, department: str, node: Mapping[str, Any], published: Published
-) -> tuple[Export, list[str], str | None]:
-    """Write an open gold table's export in the lake (the data files first, their descriptions
-    last), then push it to the portal if one is configured; the export, its paths, the portal's uid."""
-    dataset = open_dataset(node)
-    files = export_files(published.table, dataset.identifier)
-    folder = open_data_path(lake.fs_root, department, dataset.identifier)
-    if settings.portal:  # the portal serves the downloads
-        exports = f"{settings.portal.url}/api/explore/v2.1/catalog/datasets/{dataset.identifier}/exports"
-        urls = {name: f"{exports}/{name.rsplit('.', 1)[-1]}" for name in files}
-        catalogue = settings.portal.url
-    else:  # they stay in the lake
-        location = open_data_path(lake.root, department, dataset.identifier)
-        urls = {name: _uri(f"{location}/{name}") for name in files}
-        catalogue = _uri(open_data_path(lake.root, department, "").rstrip("/"))
-    export = Export(
-        dataset=dataset,
-        fields=fields(node),
-        rows=published.table.num_rows,
-        modified=published.published_at,
-        version=str(published.version),
-        temporal=temporal_coverage(published.table, node, published.data_as_of),
-        distributions=distributions(files, urls),
-    )
-    descriptions = {
-        "dcat.ttl": dcat_document(export, catalogue).encode(),
-        "datapackage.json": json.dumps(data_package(export), indent=2, ensure_ascii=False).encode(),
-    }
-    for name, content in {**files, **descriptions}.items():
-        lake.publish_bytes(f"{folder}/{name}", content)
-    uid = push(settings.portal, export, files) if settings.portal else None
-    return export, [f"{folder}/{name}" for name in {**files, **descriptions}], uid
-
-
-def _uri(location: str) -> str:
-    return location if "://" in location else Path(location).as_uri()
+    return dg.Definitions(assets=assets)

@@ -280,7 +280,8 @@ def test_the_dashboard_shows_a_past_publication_as_of_a_day(built, dashboard, br
         f"{url}?as_of={day.isoformat()}",
         expected={"Montant payé": sum(today.column("paid_amount").to_pylist())},
     )
-    assert past["Paiements"] == sum(today.column("payment_count").to_pylist()) != paid_now
+    assert past["Paiements"] == sum(today.column("payment_count").to_pylist())
+    assert past["Montant payé"] != paid_now, "today's publication differs from tomorrow's"
     assert f"Tel que publié le {day:%d/%m/%Y}" in browser.page_source
     screenshot(browser, "culture_subventions_as_of")
     # a day before the first publication: said in French, with no numbers and no traceback

@@ -17,7 +17,8 @@ import pytest
 from rdflib import Graph
 
 from orchestration.platform.layout import open_data_path
-from orchestration.platform.publish import NO_PERSONAL_DATA, build_open_data_assets, export_open_dataset, gold_models
+from orchestration.platform.open_data_export import NO_PERSONAL_DATA, build_open_data_defs, export_open_dataset
+from orchestration.platform.publish import gold_models
 from orchestration.platform.transform import load_manifest
 from orchestration.platform.versions import read_publication
 from tests.portal import multipart_file, portal_of
@@ -72,7 +73,7 @@ def test_a_gold_table_with_personal_data_is_refused_before_anything_is_written(d
         "licence": "https://creativecommons.org/licenses/by/4.0/",
         "frequency": "ANNUAL",
     }
-    [assets] = build_open_data_assets(manifest, "sport")
+    [assets] = build_open_data_defs(manifest, "sport").assets
     result = dg.materialize(
         [assets],
         resources={"lake": demo_built.open_lake(), "settings": demo_built},
@@ -100,7 +101,10 @@ def test_an_export_is_pushed_to_the_portal_when_one_is_configured(demo_built, re
     file_name, content = multipart_file(upload["headers"]["Content-Type"], upload["body"])
     assert (file_name, content) == (f"{name}.csv", Path(paths[0]).read_bytes())
     assert uid and receiver.requests[-1]["path"].endswith(f"/datasets/{uid}/publish/")
-    # the DCAT distributions point at the portal's exports, not at the lake
+    # the DCAT distributions point at the portal's exports, not at the lake, and name no size or
+    # checksum: the portal serves its own export of the rows, not these bytes
     assert {d.download_url for d in export.distributions} == {
         f"{receiver.url}/api/explore/v2.1/catalog/datasets/{name}/exports/{kind}" for kind in ("csv", "parquet")
     }
+    described = Path(paths[-2]).read_text() if paths[-2].endswith("dcat.ttl") else ""
+    assert "exports/csv" in described and "spdx:checksum" not in described and "byteSize" not in described

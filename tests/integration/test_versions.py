@@ -1,10 +1,12 @@
 """Versioned gold (versions.py) on a local disk and on Azurite: every publication read back
 exactly, a partition replaced alone, a failure halfway, the history, the vacuum."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
@@ -14,6 +16,8 @@ from orchestration.platform.versions import (
     CARRIED_OVER,
     Publication,
     Rebuilt,
+    VersionGone,
+    end_of_day,
     publication_history,
     publish_versions,
     published_departments,
@@ -107,15 +111,74 @@ def test_two_publications_on_azure_blob_storage(lake_environ):
     assert sorted(tuesday["sector_label"].to_pylist()) == ["Danse", "Musique", "Théâtre"]
 
 
-def test_a_publication_that_fails_halfway_leaves_the_previous_one_whole(tmp_path):
+def test_a_publication_that_fails_halfway_is_never_read_nor_built_upon(tmp_path):
     lake = Lake(str(tmp_path / "lake"))
-    publish(lake, MONDAY, "run1", grants=monthly(grants((JANUARY, "Théâtre", "1.10")), JANUARY))
-    broken = Rebuilt(pa.table({"month": pa.array([1.5])}).column(0), None)  # not a table: cannot be written
-    with pytest.raises(Exception):  # noqa: B017 (whatever deltalake raises: the publication must not move)
-        publish(lake, TUESDAY, "run2", communes=Rebuilt(communes("Liège"), None), grants=broken)
-    current = read_publication(lake, "culture")
-    assert set(current) == {"grants"}, "the communes written before the failure are in no publication"
-    assert rows(current["grants"].table) == rows(grants((JANUARY, "Théâtre", "1.10")))
+    first = grants((JANUARY, "Théâtre", "1.00"), (FEBRUARY, "Danse", "1.00"))
+    publish(lake, MONDAY, "run1", grants=monthly(first, JANUARY, FEBRUARY), zones=Rebuilt(communes("Namur"), None))
+    # run2 writes February's 999.00 (grants sort first), then fails on a table it cannot write
+    broken = Rebuilt(pa.table({"x": pa.array([1.5])}).column(0), None)
+    with pytest.raises(
+        LakeError, match="Publishing culture's gold tables failed; the current publication is unchanged"
+    ):
+        publish(lake, TUESDAY, "run2", grants=monthly(grants((FEBRUARY, "Danse", "999.00")), FEBRUARY), zones=broken)
+    assert DeltaTable(str(tmp_path / "lake/gold/culture/grants")).version() == 1, "run2's version was written"
+    assert rows(read_publication(lake, "culture")["grants"].table) == rows(first), "but is never read"
+    # run3 rebuilds January only: February is the published 1.00, not the unpublished 999.00
+    publish(lake, TUESDAY + timedelta(hours=1), "run3", grants=monthly(grants((JANUARY, "Théâtre", "2.00")), JANUARY))
+    assert rows(read_publication(lake, "culture")["grants"].table) == rows(
+        grants((JANUARY, "Théâtre", "2.00"), (FEBRUARY, "Danse", "1.00"))
+    )
+    assert [h["rebuilt"] for h in publication_history(lake, "culture", "grants").to_pylist()] == [
+        "2026-01-01, 2026-02-01",
+        "2026-01-01",
+    ]
+
+
+def test_as_of_a_day_means_the_end_of_that_day_in_brussels(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    evening = datetime(2026, 11, 2, 22, 30, tzinfo=UTC)  # 23:30 in Brussels, on the 2nd
+    after_midnight = datetime(2026, 11, 2, 23, 30, tzinfo=UTC)  # 00:30 in Brussels, on the 3rd
+    publish(lake, evening, "run1", communes=Rebuilt(communes("Namur"), None))
+    publish(lake, after_midnight, "run2", communes=Rebuilt(communes("Liège"), None))
+    assert rows(read_publication(lake, "culture", end_of_day(date(2026, 11, 2)))["communes"].table) == rows(
+        communes("Namur")
+    )
+    assert rows(read_publication(lake, "culture", end_of_day(date(2026, 11, 3)))["communes"].table) == rows(
+        communes("Liège")
+    )
+    assert read_publication(lake, "culture", end_of_day(date(2026, 11, 1))) == {}
+
+
+def test_a_department_published_before_versions_is_read_then_imported(tmp_path):
+    """The publication of the previous design (a Parquet folder behind published.json) is served
+    until the department's first publication here, which imports it as its first version."""
+    lake = Lake(str(tmp_path / "lake"))
+    root = tmp_path / "lake/gold/culture"
+    (root / "p1").mkdir(parents=True)
+    old = grants((JANUARY, "Théâtre", "1.00"), (FEBRUARY, "Danse", "1.00"))
+    pq.write_table(old, root / "p1/grants.parquet")
+    pointer = {
+        "grants": {
+            "path": "p1/grants.parquet",
+            "rows": 2,
+            "published_at": MONDAY.isoformat(),
+            "data_as_of": "2026-02-28",
+        }
+    }
+    (root / "published.json").write_text(json.dumps({"publication": "p1", "tables": pointer}))
+    assert published_departments(lake) == ["culture"]
+    assert rows(read_publication(lake, "culture")["grants"].table) == rows(old)
+
+    publish(lake, TUESDAY, "run2", grants=monthly(grants((FEBRUARY, "Danse", "2.00")), FEBRUARY))
+    assert rows(read_publication(lake, "culture")["grants"].table) == rows(
+        grants((JANUARY, "Théâtre", "1.00"), (FEBRUARY, "Danse", "2.00"))
+    ), "January carried over from the old publication"
+    history = publication_history(lake, "culture", "grants").to_pylist()
+    assert [(h["run_id"], h["rebuilt"]) for h in history] == [
+        ("imported from published.json", "imported"),
+        ("run2", "2026-02-01"),
+    ]
+    assert rows(read_publication(lake, "culture", MONDAY)["grants"].table) == rows(old)
 
 
 def test_vacuum_keeps_what_the_environment_asks_and_says_when_a_version_is_gone(tmp_path):
@@ -127,7 +190,7 @@ def test_vacuum_keeps_what_the_environment_asks_and_says_when_a_version_is_gone(
     assert rows(read_publication(lake, "culture", MONDAY)["communes"].table) == rows(communes("Commune 0"))
     assert vacuum_versions(lake, "culture", 0) == 2, "the two replaced versions' files"
     assert rows(read_publication(lake, "culture")["communes"].table) == rows(communes("Commune 2"))
-    with pytest.raises(LakeError, match="version 0 was vacuumed.*GOLD_VERSIONS_DAYS"):
+    with pytest.raises(VersionGone, match="version 0 was vacuumed.*GOLD_VERSIONS_DAYS"):
         read_publication(lake, "culture", MONDAY)
 
 

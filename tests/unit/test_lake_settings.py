@@ -174,3 +174,77 @@ def test_dbt_profile_passes_every_lake_variable_to_the_pinned_reads_plugin():
     assert from_environment == {option: f"{{{{ env_var('{name}', '') }}}}" for name, option in variables.items()}
     assert entry["use_listings_cache"] is False  # a new partition is seen by the next run
     assert {settings_for(e).dbt_target for e in ENVIRONMENTS} <= set(profile["outputs"])
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        (
+            {
+                "LAKEHOUSE_LAKE_CONNECTION_STRING": "DefaultEndpointsProtocol=http;AccountName=dev;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/dev;"
+            },
+            {
+                "azure_storage_account_name": "dev",
+                "azure_storage_account_key": "a2V5",
+                "azure_storage_endpoint": "http://127.0.0.1:10000/dev",
+                "allow_http": "true",
+            },
+        ),
+        (  # a SAS connection string names its account by its endpoint only
+            {
+                "LAKEHOUSE_LAKE_CONNECTION_STRING": "BlobEndpoint=https://stlake.blob.core.windows.net/;SharedAccessSignature=sv=2024&sig=c2ln"
+            },
+            {
+                "azure_storage_account_name": "stlake",
+                "azure_storage_sas_key": "sv=2024&sig=c2ln",
+                "azure_storage_endpoint": "https://stlake.blob.core.windows.net",
+            },
+        ),
+        (  # a sovereign cloud by its suffix
+            {
+                "LAKEHOUSE_LAKE_CONNECTION_STRING": "DefaultEndpointsProtocol=https;AccountName=stlake;AccountKey=a2V5;EndpointSuffix=core.chinacloudapi.cn"
+            },
+            {
+                "azure_storage_account_name": "stlake",
+                "azure_storage_account_key": "a2V5",
+                "azure_storage_endpoint": "https://stlake.blob.core.chinacloudapi.cn",
+            },
+        ),
+        (
+            {"LAKEHOUSE_LAKE_ACCOUNT": "stlake", "LAKEHOUSE_LAKE_ACCOUNT_KEY": "a2V5"},
+            {"azure_storage_account_name": "stlake", "azure_storage_account_key": "a2V5"},
+        ),
+        (
+            {
+                "LAKEHOUSE_LAKE_ACCOUNT": "stlake",
+                "LAKEHOUSE_LAKE_SAS_TOKEN": "sv=2024&sig=c2ln",
+                "LAKEHOUSE_LAKE_ACCOUNT_HOST": "stlake.blob.core.usgovcloudapi.net",
+            },
+            {
+                "azure_storage_account_name": "stlake",
+                "azure_storage_sas_key": "sv=2024&sig=c2ln",
+                "azure_storage_endpoint": "https://stlake.blob.core.usgovcloudapi.net",
+            },
+        ),
+        (
+            {
+                "LAKEHOUSE_LAKE_ACCOUNT": "stlake",
+                "LAKEHOUSE_LAKE_TENANT_ID": "t",
+                "LAKEHOUSE_LAKE_CLIENT_ID": "c",
+                "LAKEHOUSE_LAKE_CLIENT_SECRET": "s",
+            },
+            {
+                "azure_storage_account_name": "stlake",
+                "azure_storage_tenant_id": "t",
+                "azure_storage_client_id": "c",
+                "azure_storage_client_secret": "s",
+            },
+        ),
+        ({"LAKEHOUSE_LAKE_ACCOUNT": "stlake"}, {"azure_storage_account_name": "stlake"}),  # DefaultAzureCredential
+    ],
+)
+def test_each_mode_reaches_delta_tables_with_the_same_credentials(environ, expected):
+    """The gold versions (deltalake, object_store) authenticate as the lake does (adlfs)."""
+    from orchestration.platform.lake import delta_storage_options
+
+    assert delta_storage_options(lake_credentials("abfs://lake", environ).options) == expected
