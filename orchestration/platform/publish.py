@@ -118,10 +118,11 @@ def upstream_sources(manifest: Manifest, unique_id: str) -> set[tuple[str, str]]
     return found
 
 
-def data_as_of(lake: Lake, sources: set[tuple[str, str]]) -> date | None:
+def data_as_of(landed: Mapping[tuple[str, str], list[date]], sources: set[tuple[str, str]]) -> date | None:
     """The date a table's data describes: the newest partition of each table it reads (the
-    last day landed of a fact table, the day a snapshot was taken), the oldest of those."""
-    newest = [day for day in (lake.newest_partition(s, t) for s, t in sorted(sources)) if day]
+    last day landed of a fact table, the day a snapshot was taken), the oldest of those.
+    `landed`: each source's published partitions, oldest first."""
+    newest = [landed[source][-1] for source in sorted(sources) if landed[source]]
     return min(newest) if newest else None
 
 
@@ -141,11 +142,11 @@ def built_in_run(context: dg.AssetExecutionContext, keys: set[dg.AssetKey]) -> d
     return built
 
 
-def source_partitions(lake: Lake, sources: set[tuple[str, str]]) -> str:
+def source_partitions(landed: Mapping[tuple[str, str], list[date]], sources: set[tuple[str, str]]) -> str:
     """The partitions of the sources a table reads, as the lake holds them: for an audit."""
     described = []
     for system, table in sorted(sources):
-        days = lake.partition_days(system, table)
+        days = landed[(system, table)]
         span = f"{days[0].isoformat()}..{days[-1].isoformat()} ({len(days)} days)" if days else "none"
         described.append(f"{system}.{table}: {span}")
     return "; ".join(described)
@@ -206,13 +207,15 @@ def build_publish_defs(manifest: Manifest, department: str) -> dg.Definitions:
         # department interleaves with this one (its time, taken inside, orders the publications)
         with exclusive_writer(writer_lock(settings, department), context.log):
             read = read_gold(settings, department, [models[k]["name"] for k in built], filters)
+            sources = {key: upstream_sources(manifest, models[key]["unique_id"]) for key in built}
+            # each source listed once, though several tables read it
+            landed = {source: lake.partition_days(*source) for source in set().union(*sources.values())}
             for key in built:
                 node, name = models[key], models[key]["name"]
-                sources = upstream_sources(manifest, node["unique_id"])
                 rebuilt[name] = Rebuilt(
                     rows=read[name].select(list(node["columns"])),  # the contract's order, on every engine
-                    data_as_of=data_as_of(lake, sources),
-                    sources=source_partitions(lake, sources),
+                    data_as_of=data_as_of(landed, sources[key]),
+                    sources=source_partitions(landed, sources[key]),
                     partition_column=node["config"]["event_time"] if name in rebuilt_months else None,
                     partitions=tuple(rebuilt_months.get(name, ())),
                 )

@@ -104,8 +104,10 @@ def publish_versions(
     Returns the new version of each rebuilt table. Whatever fails raises a LakeError (never a
     secret) and leaves the current publication as it was."""
     with _lake_errors(lake, f"Publishing {department}'s gold tables"):
-        _import_legacy(lake, department, keep_days)
-        current = {row["table_name"]: row for row in _current_rows(lake, department, None)}
+        rows = _current_rows(lake, department, None)
+        if not rows and _import_legacy(lake, department, keep_days):
+            rows = _current_rows(lake, department, None)
+        current = {row["table_name"]: row for row in rows}
         _take_back_unpublished(lake, department, current)
         # every refusal before the first write
         plans = {name: _plan(lake, department, name, table, name in current) for name, table in rebuilt.items()}
@@ -393,14 +395,13 @@ def _legacy_publication(lake: Lake, department: str, as_of: datetime | None) -> 
     return tables
 
 
-def _import_legacy(lake: Lake, department: str, keep_days: int) -> None:
-    """Before a department's first publication here: its publication behind `published.json`, if
-    any, as the first version of each table and the first publication of the log."""
-    if _log(lake, department).num_rows:
-        return
+def _import_legacy(lake: Lake, department: str, keep_days: int) -> bool:
+    """Before a department's first publication here (its log is empty): its publication behind
+    `published.json`, if any, as the first version of each table and the first publication of the
+    log. Whether there was one."""
     legacy = _legacy_publication(lake, department, None)
     if not legacy:
-        return
+        return False
     at = max(t.published_at for t in legacy.values())
     imported = Publication(f"{at:%Y%m%dT%H%M%S%fZ}-imported", f"imported from {LEGACY_POINTER}", at)
     rows = []
@@ -410,3 +411,4 @@ def _import_legacy(lake: Lake, department: str, keep_days: int) -> None:
         row = _log_row(imported, name, table, published.data_as_of, "imported", LEGACY_POINTER)
         rows.append(row | {"table_published_at": published.published_at})
     _append_to_log(lake, department, rows)
+    return True
