@@ -208,6 +208,9 @@ class _Plan:
 def _plan(lake: Lake, department: str, name: str, rebuilt: Rebuilt, published: bool) -> _Plan:
     """How a rebuilt table is written; refused when it cannot be written exactly. A table whose
     columns changed (its contract) is replaced whole when the run rebuilt every month it holds."""
+    problems = [problem for field in rebuilt.rows.schema if (problem := _not_kept_exactly(field, rebuilt.rows))]
+    if problems:
+        raise LakeError(f"Gold table {name}: {' '.join(problems)} Nothing was published.")
     path = gold_table_path(lake.fs_root, department, name)
     uri, options = lake.delta_location(path)
     try:
@@ -227,6 +230,28 @@ def _plan(lake: Lake, department: str, name: str, rebuilt: Rebuilt, published: b
             )
         replace_partitions = False
     return _Plan(name, uri, options, table, replace_partitions)
+
+
+def _not_kept_exactly(field: pa.Field, rows: pa.Table) -> str | None:
+    """Why Delta Lake would not keep a column's values exactly (it stores timestamps in
+    microseconds, and has no unsigned, time-of-day or 256-bit decimal type), and what to do;
+    None when it would."""
+    kind = field.type
+    if pa.types.is_timestamp(kind) and kind.unit == "ns":
+        try:
+            pc.cast(rows[field.name], pa.timestamp("us", tz=kind.tz), safe=True)
+        except pa.ArrowInvalid:
+            return (
+                f"column {field.name} holds timestamps with nanoseconds, which Delta Lake keeps in microseconds: "
+                "round them to the microsecond in the model (date_trunc('microsecond', ...))."
+            )
+        return None
+    if pa.types.is_unsigned_integer(kind) or pa.types.is_time(kind) or pa.types.is_decimal256(kind):
+        return (
+            f"column {field.name} is {kind}, which Delta Lake cannot store: cast it in the model "
+            "(bigint or decimal(38, s) for a number, a string for a time of day)."
+        )
+    return None
 
 
 def _write(lake: Lake, plan: _Plan, rebuilt: Rebuilt, publication: Publication, keep_days: int) -> DeltaTable:

@@ -2,6 +2,7 @@
 exactly, a partition replaced alone, a failure halfway, the history, the vacuum."""
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -115,8 +116,9 @@ def test_a_publication_that_fails_halfway_is_never_read_nor_built_upon(tmp_path)
     lake = Lake(str(tmp_path / "lake"))
     first = grants((JANUARY, "Théâtre", "1.00"), (FEBRUARY, "Danse", "1.00"))
     publish(lake, MONDAY, "run1", grants=monthly(first, JANUARY, FEBRUARY), zones=Rebuilt(communes("Namur"), None))
-    # run2 writes February's 999.00 (grants sort first), then fails on a table it cannot write
-    broken = Rebuilt(pa.table({"x": pa.array([1.5])}).column(0), None)
+    # run2 writes February's 999.00 (grants sort first), then fails writing zones: its months are
+    # replaced by a column the table does not have, which only the write finds out
+    broken = Rebuilt(communes("Liège"), None, "", "month", (JANUARY,))
     with pytest.raises(
         LakeError, match="Publishing culture's gold tables failed; the current publication is unchanged"
     ):
@@ -251,3 +253,57 @@ def test_a_monthly_table_whose_columns_changed_is_replaced_whole_or_refused(tmp_
         "sector_label",
         "paid_amount",
     }
+
+
+EXTREMES = pa.table(
+    {
+        "day": pa.array([date(1, 1, 1), date(9999, 12, 31), None], pa.date32()),
+        "count": pa.array([-(2**63), 2**63 - 1, None], pa.int64()),
+        "amount": pa.array(
+            [Decimal("-99999999999999999999999999999999999.999"), Decimal("0.001"), None], pa.decimal128(38, 3)
+        ),
+        "ratio": pa.array([float("-inf"), -0.0, None], pa.float64()),
+        "label": pa.array(["", "é\u0000\U0001f600 'quote\" ; \n", None], pa.string()),
+        "open": pa.array([True, False, None]),
+        "at": pa.array(
+            [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), None],
+            pa.timestamp("us", tz="UTC"),
+        ),
+        "local_at": pa.array([datetime(1970, 1, 1), datetime(2026, 1, 1, 1, 2, 3, 4), None], pa.timestamp("us")),
+        "whole_us": pa.array([1_000_000_000, 1_000, None], pa.timestamp("ns", tz="UTC")),  # nanoseconds, none lost
+    }
+)
+
+
+def test_the_extremes_of_each_type_are_read_back_exactly_and_an_empty_table_too(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    publish(lake, MONDAY, "run1", extremes=Rebuilt(EXTREMES, None))
+    back = read_publication(lake, "culture")["extremes"].table
+    expected = EXTREMES.set_column(8, "whole_us", EXTREMES["whole_us"].cast(pa.timestamp("us", tz="UTC")))
+    assert back.schema == expected.schema and back.to_pylist() == expected.to_pylist()
+    assert str(back["ratio"][1]) == "-0.0"
+    publish(lake, TUESDAY, "run2", extremes=Rebuilt(EXTREMES.slice(0, 0), None))
+    assert read_publication(lake, "culture")["extremes"].table.schema == back.schema
+    assert read_publication(lake, "culture")["extremes"].table.num_rows == 0
+
+
+@pytest.mark.parametrize(
+    ("column", "refused"),
+    [
+        (pa.array([1_000_000_001], pa.timestamp("ns", tz="UTC")), "column v holds timestamps with nanoseconds"),
+        (pa.array([2**64 - 1], pa.uint64()), "column v is uint64, which Delta Lake cannot store"),
+        (pa.array([1], pa.time64("us")), "column v is time64[us], which Delta Lake cannot store"),
+    ],
+)
+def test_a_value_delta_would_not_keep_exactly_is_refused_before_anything_is_written(tmp_path, column, refused):
+    lake = Lake(str(tmp_path / "lake"))
+    publish(lake, MONDAY, "run1", communes=Rebuilt(communes("Namur"), None))
+    with pytest.raises(LakeError, match=f"Gold table odd: {re.escape(refused)}.*cast it|round them"):
+        publish(
+            lake, TUESDAY, "run2", communes=Rebuilt(communes("Liège"), None), odd=Rebuilt(pa.table({"v": column}), None)
+        )
+    assert (
+        not (tmp_path / "lake/gold/culture/odd").exists()
+        and not (tmp_path / "lake/gold/culture/communes/_delta_log/00000000000000000001.json").exists()
+    )
+    assert rows(read_publication(lake, "culture")["communes"].table) == rows(communes("Namur"))
